@@ -4,8 +4,7 @@
 //! drives [`decode`], [`Inst::encode`] and disassembly ([`Inst::display`]), so the three cannot
 //! disagree. Covered: RV64I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zicond and the
 //! privileged instructions. Disassembly prints exactly what GNU objdump prints with
-//! `-M no-aliases`. The crate is `no_std`, has no `unsafe`, and decoding never allocates;
-//! the assembler ([`asm`]) needs the `alloc` feature (on by default).
+//! `-M no-aliases`. The crate is `no_std`, has no `unsafe`, and decoding never allocates.
 //!
 //! ```
 //! use ospite_isa::{decode, Extensions, Op};
