@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::compressed::{COp, COPS, CPATTERNS};
-use crate::dispatch::{self, gather, Dispatch};
+use crate::dispatch::{self, Dispatch};
 use crate::ext::{Ext, Extensions};
 use crate::inst::Inst;
 use crate::op::{Op, OPS, PATTERNS};
@@ -68,6 +68,18 @@ const KEY32: u32 = 0x707c;
 /// Key bits of a 16-bit parcel: the quadrant (bits 1:0) and `funct3` (bits 15:13).
 const KEY16: u32 = 0xe003;
 
+/// `gather(w, KEY32)`, written out: bits 6:2 to key bits 4:0, bits 14:12 to key bits 7:5.
+#[inline(always)]
+fn key32(w: u32) -> usize {
+    (((w >> 2) & 0x1f) | ((w >> 7) & 0xe0)) as usize
+}
+
+/// `gather(p, KEY16)`, written out: bits 1:0 to key bits 1:0, bits 15:13 to key bits 4:2.
+#[inline(always)]
+fn key16(p: u32) -> usize {
+    ((p & 3) | ((p >> 11) & 0x1c)) as usize
+}
+
 const SLOTS32: usize = dispatch::slot_count(&PATTERNS, KEY32);
 static DISPATCH32: Dispatch<256, SLOTS32> = dispatch::build(&PATTERNS, KEY32);
 const SLOTS16: usize = dispatch::slot_count(&CPATTERNS, KEY16);
@@ -93,7 +105,7 @@ pub fn decode(bits: u32, ext: Extensions) -> Result<Inst, DecodeError> {
         });
     }
     let mut disabled = None;
-    for &row in DISPATCH32.candidates(gather(bits, KEY32)) {
+    for &row in DISPATCH32.candidates(key32(bits)) {
         let info = &OPS[row as usize];
         if bits & info.mask != info.mat {
             continue;
@@ -131,7 +143,7 @@ pub fn decode_compressed(parcel: u16, ext: Extensions) -> Result<Inst, DecodeErr
     if parcel == 0 {
         return Err(DecodeError::Illegal { bits: 0 });
     }
-    for &row in DISPATCH16.candidates(gather(p, KEY16)) {
+    for &row in DISPATCH16.candidates(key16(p)) {
         let info = &COPS[row as usize];
         if p & info.mask as u32 != info.mat as u32 {
             continue;
@@ -180,5 +192,19 @@ pub fn decode_bytes(bytes: &[u8], ext: Extensions) -> Result<Inst, DecodeError> 
         [a, b, c, d, ..] => decode(u32::from_le_bytes([*a, *b, *c, *d]), ext),
         [a, _] if a & 0x1c == 0x1c => Err(DecodeError::TooLong { bits: *a as u32 }),
         _ => Err(DecodeError::Truncated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::gather;
+
+    #[test]
+    fn written_out_keys_equal_the_gathered_ones() {
+        for w in (0..=0xffffu32).map(|v| v.wrapping_mul(0x9e37_79b9) ^ v) {
+            assert_eq!(key32(w), gather(w, KEY32));
+            assert_eq!(key16(w & 0xffff), gather(w & 0xffff, KEY16));
+        }
     }
 }

@@ -19,6 +19,8 @@ impl<const B: usize, const S: usize> Dispatch<B, S> {
 }
 
 /// Gathers the bits of `w` under `keymask` into a dense key, lowest bit first (like `pext`).
+/// The decoder uses written-out forms of this for speed; tests hold them equal.
+#[cfg(test)]
 pub(crate) const fn gather(w: u32, keymask: u32) -> usize {
     let mut out = 0;
     let mut bit = 0;

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::decode::decode;
+use crate::ext::Extensions;
 use crate::inst::Inst;
 
 /// Why an [`Inst`] cannot be encoded.
@@ -14,6 +16,12 @@ pub enum EncodeError {
     },
     /// The operands do not fit the compressed form the instruction names.
     NotCompressible,
+    /// The bits would decode as a different instruction (say `c.lui` to `sp`, which is
+    /// `c.addi16sp`, or an operand the format has no field for).
+    NotCanonical {
+        /// The bits the fields produced.
+        bits: u32,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -23,6 +31,12 @@ impl fmt::Display for EncodeError {
                 write!(f, "immediate {imm} does not fit its field")
             }
             EncodeError::NotCompressible => f.write_str("operands do not fit the compressed form"),
+            EncodeError::NotCanonical { bits } => {
+                write!(
+                    f,
+                    "bits 0x{bits:08x} would decode as a different instruction"
+                )
+            }
         }
     }
 }
@@ -31,7 +45,8 @@ impl core::error::Error for EncodeError {}
 
 impl Inst {
     /// The instruction's bits: a 32-bit word, or for a compressed instruction the 16-bit parcel
-    /// in the low half. `decode(i.encode()?)` gives `i` back.
+    /// in the low half. Whenever it succeeds, `decode(i.encode()?)` gives `i` back: fields that
+    /// would decode as another instruction are refused with [`EncodeError::NotCanonical`].
     ///
     /// ```
     /// use ospite_isa::{decode, Extensions};
@@ -39,6 +54,15 @@ impl Inst {
     /// assert_eq!(i.encode(), Ok(0xfe010113));
     /// ```
     pub fn encode(&self) -> Result<u32, EncodeError> {
+        let bits = self.encode_fields()?;
+        match decode(bits, Extensions::ALL) {
+            Ok(back) if back == *self => Ok(bits),
+            _ => Err(EncodeError::NotCanonical { bits }),
+        }
+    }
+
+    /// The bits from the table row and the format, before the canonical check.
+    fn encode_fields(&self) -> Result<u32, EncodeError> {
         match self.compressed {
             Some(cop) => {
                 let info = cop.info();

@@ -5,6 +5,8 @@
 //! disagree. Covered: RV64I, M, A, F, D, C, Zicsr, Zifencei, Zba, Zbb, Zbc, Zbs, Zicond and the
 //! privileged instructions. Disassembly prints exactly what GNU objdump prints with
 //! `-M no-aliases`. The crate is `no_std`, has no `unsafe`, and decoding never allocates.
+//! With the `alloc` feature (on by default), [`asm::Assembler`] builds guest code for tests:
+//! labels, forward branches and the usual pseudo-instructions, encoded through the same table.
 //!
 //! ```
 //! use ospite_isa::{decode, Extensions, Op};
@@ -23,6 +25,11 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+#[cfg(feature = "alloc")]
+pub mod asm;
 mod compressed;
 mod csr;
 mod decode;

@@ -1,0 +1,199 @@
+//! A tiny assembler over `ospite_isa::Inst::encode`, and the test machine.
+
+use std::sync::Arc;
+
+use ospite_interp::{Engine, Hart, HartConfig, Interpreter, StopReason};
+use ospite_isa::{Csr, Extensions, Inst, Op, Reg, XReg};
+use ospite_mmu::{AccessSize, Bus, GuestRam, MemoryMap, PhysAddr};
+
+pub const RAM: u64 = 0x8000_0000;
+pub const RAM_SIZE: u64 = 1 << 20;
+/// Where the M-mode trap handler (a lone `ebreak`) lives.
+pub const MTVEC: u64 = RAM + 0x1000;
+/// Where the S-mode trap handler (a lone `ebreak`) lives.
+pub const STVEC: u64 = RAM + 0x1800;
+/// A data area.
+pub const DATA: u64 = RAM + 0x8000;
+
+pub const ZERO: u8 = 0;
+pub const RA: u8 = 1;
+pub const T0: u8 = 5;
+pub const T1: u8 = 6;
+pub const T2: u8 = 7;
+pub const A0: u8 = 10;
+pub const A1: u8 = 11;
+pub const A2: u8 = 12;
+pub const A3: u8 = 13;
+pub const A4: u8 = 14;
+pub const A5: u8 = 15;
+
+#[derive(Default)]
+pub struct Asm {
+    pub bytes: Vec<u8>,
+}
+
+fn inst(op: Op, rd: u8, rs1: u8, rs2: u8, imm: i32) -> Inst {
+    let mut i = Inst::new(op);
+    i.rd = Reg::new(rd);
+    i.rs1 = Reg::new(rs1);
+    i.rs2 = Reg::new(rs2);
+    i.imm = imm;
+    i
+}
+
+impl Asm {
+    pub fn new() -> Asm {
+        Asm::default()
+    }
+    pub fn emit(&mut self, i: Inst) -> &mut Self {
+        let w = i.encode().unwrap_or_else(|e| panic!("{i:?}: {e}"));
+        if i.is_compressed() {
+            self.bytes.extend_from_slice(&(w as u16).to_le_bytes());
+        } else {
+            self.bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        self
+    }
+    pub fn word(&mut self, w: u32) -> &mut Self {
+        self.bytes.extend_from_slice(&w.to_le_bytes());
+        self
+    }
+    pub fn half(&mut self, h: u16) -> &mut Self {
+        self.bytes.extend_from_slice(&h.to_le_bytes());
+        self
+    }
+    /// Offset of the next instruction from the start.
+    pub fn here(&self) -> i32 {
+        self.bytes.len() as i32
+    }
+    /// R-type (and unary ops with rs2 ignored).
+    pub fn r(&mut self, op: Op, rd: u8, rs1: u8, rs2: u8) -> &mut Self {
+        self.emit(inst(op, rd, rs1, rs2, 0))
+    }
+    /// I-type, shifts, loads, jalr, lui/auipc (imm is the value added).
+    pub fn i(&mut self, op: Op, rd: u8, rs1: u8, imm: i32) -> &mut Self {
+        self.emit(inst(op, rd, rs1, 0, imm))
+    }
+    /// Stores: `op rs2, imm(rs1)`.
+    pub fn s(&mut self, op: Op, rs2: u8, rs1: u8, imm: i32) -> &mut Self {
+        self.emit(inst(op, 0, rs1, rs2, imm))
+    }
+    /// Branches, with a byte offset.
+    pub fn b(&mut self, op: Op, rs1: u8, rs2: u8, off: i32) -> &mut Self {
+        self.emit(inst(op, 0, rs1, rs2, off))
+    }
+    /// AMOs and LR/SC: `op rd, rs2, (rs1)`.
+    pub fn amo(&mut self, op: Op, rd: u8, rs2: u8, rs1: u8) -> &mut Self {
+        self.emit(inst(op, rd, rs1, rs2, 0))
+    }
+    /// CSR register forms: `op rd, csr, rs1`; immediate forms take the uimm in `rs1`.
+    pub fn csr(&mut self, op: Op, rd: u8, csr: Csr, rs1: u8) -> &mut Self {
+        let mut i = match op {
+            Op::Csrrwi | Op::Csrrsi | Op::Csrrci => inst(op, rd, 0, 0, i32::from(rs1)),
+            _ => inst(op, rd, rs1, 0, 0),
+        };
+        i.csr = csr;
+        self.emit(i)
+    }
+    pub fn op(&mut self, op: Op) -> &mut Self {
+        self.emit(Inst::new(op))
+    }
+    pub fn ebreak(&mut self) -> &mut Self {
+        self.op(Op::Ebreak)
+    }
+    /// Loads any 64-bit constant.
+    pub fn li(&mut self, rd: u8, v: i64) -> &mut Self {
+        if v == i64::from(v as i32) {
+            let lo = (v << 52) >> 52;
+            let hi = v - lo;
+            if hi != 0 {
+                self.i(Op::Lui, rd, 0, hi as i32);
+                if lo != 0 {
+                    self.i(Op::Addiw, rd, rd, lo as i32);
+                }
+            } else {
+                self.i(Op::Addi, rd, 0, lo as i32);
+            }
+            return self;
+        }
+        let lo = (v << 52) >> 52;
+        let hi = (v - lo) >> 12;
+        let shift = hi.trailing_zeros().min(40);
+        self.li(rd, hi >> shift);
+        self.i(Op::Slli, rd, rd, 12 + shift as i32);
+        if lo != 0 {
+            self.i(Op::Addi, rd, rd, lo as i32);
+        }
+        self
+    }
+}
+
+/// A machine with 1 MiB of RAM at `RAM`, the programs loaded at their addresses, `mtvec` and
+/// `stvec` pointing at lone `ebreak`s, debug breakpoints on, pc at `RAM`.
+pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Interpreter<Arc<MemoryMap>> {
+    let ram = Arc::new(GuestRam::new(RAM_SIZE).unwrap());
+    let map = Arc::new(
+        MemoryMap::builder()
+            .ram("ram", PhysAddr(RAM), ram)
+            .build()
+            .unwrap(),
+    );
+    let mut handler = Asm::new();
+    handler.ebreak();
+    map.write_bytes(PhysAddr(MTVEC), &handler.bytes).unwrap();
+    map.write_bytes(PhysAddr(STVEC), &handler.bytes).unwrap();
+    for (at, p) in progs {
+        map.write_bytes(PhysAddr(*at), &p.bytes).unwrap();
+    }
+    let mut hart = Hart::new(HartConfig {
+        extensions: ext,
+        ..HartConfig::default()
+    });
+    hart.set_pc(RAM);
+    assert!(hart.poke_csr(Csr::MTVEC, MTVEC));
+    assert!(hart.poke_csr(Csr::STVEC, STVEC));
+    let mut cpu = Interpreter::new(hart, map);
+    cpu.set_debug_breakpoints(true);
+    cpu
+}
+
+pub fn machine(p: &Asm) -> Interpreter<Arc<MemoryMap>> {
+    machine_with(Extensions::ALL, &[(RAM, p)])
+}
+
+/// Runs `p` in M-mode to its `ebreak` (or a trap handler's).
+pub fn run(p: &Asm) -> Interpreter<Arc<MemoryMap>> {
+    let mut cpu = machine(p);
+    assert_eq!(cpu.run(100_000), StopReason::Breakpoint);
+    cpu
+}
+
+pub fn x(cpu: &Interpreter<Arc<MemoryMap>>, r: u8) -> u64 {
+    cpu.hart().x(XReg::new(r))
+}
+
+pub fn csr(cpu: &Interpreter<Arc<MemoryMap>>, c: Csr) -> u64 {
+    cpu.hart().peek_csr(c).unwrap()
+}
+
+pub fn peek(cpu: &Interpreter<Arc<MemoryMap>>, addr: u64, size: AccessSize) -> u64 {
+    cpu.bus().load(PhysAddr(addr), size).unwrap()
+}
+
+/// (mcause, mepc, mtval) after a trap into M-mode.
+pub fn mtrap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
+    (
+        csr(cpu, Csr::MCAUSE),
+        csr(cpu, Csr::MEPC),
+        csr(cpu, Csr::MTVAL),
+    )
+}
+
+/// (scause, sepc, stval) after a trap into S-mode.
+pub fn strap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
+    (
+        csr(cpu, Csr::SCAUSE),
+        csr(cpu, Csr::SEPC),
+        csr(cpu, Csr::STVAL),
+    )
+}

@@ -1,0 +1,86 @@
+//! The engine: budgets, stop requests, single steps, and the decode cache's invalidation.
+
+use crate::asm::*;
+use ospite_interp::{Engine, StopReason};
+use ospite_isa::{Inst, Op, Reg};
+
+#[test]
+fn budget_is_counted_in_instructions() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1).i(Op::Jal, ZERO, 0, -4);
+    let mut cpu = machine(&p);
+    assert_eq!(cpu.run(11), StopReason::BudgetSpent);
+    assert_eq!((x(&cpu, A0), cpu.hart().instret()), (6, 11));
+}
+
+#[test]
+fn step_runs_exactly_one_instruction() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1).i(Op::Addi, A0, A0, 1);
+    let mut cpu = machine(&p);
+    assert_eq!(cpu.step(), StopReason::BudgetSpent);
+    assert_eq!((x(&cpu, A0), cpu.hart().pc()), (1, RAM + 4));
+}
+
+#[test]
+fn stop_request_is_honoured_once() {
+    let mut p = Asm::new();
+    p.i(Op::Jal, ZERO, 0, 0);
+    let mut cpu = machine(&p);
+    cpu.stop_handle().stop();
+    assert_eq!(cpu.run(10), StopReason::StopRequested);
+    assert_eq!(cpu.run(10), StopReason::BudgetSpent);
+}
+
+#[test]
+fn hot_loop_is_decoded_once() {
+    let mut p = Asm::new();
+    p.li(T0, 100);
+    let top = p.here();
+    p.i(Op::Addi, T0, T0, -1);
+    let here = p.here();
+    p.b(Op::Bne, T0, ZERO, top - here);
+    p.ebreak();
+    let cpu = run(&p);
+    let stats = cpu.cache_stats();
+    assert_eq!((stats.misses, stats.hits), (4, 198));
+}
+
+fn patch_program(fence: bool) -> Asm {
+    // Runs `addi a0, zero, 1` at L, overwrites it with `addi a0, zero, 2`, runs it again.
+    let mut new = Inst::new(Op::Addi);
+    new.rd = Reg::new(A0);
+    new.imm = 2;
+    let word = new.encode().unwrap();
+    let mut p = Asm::new();
+    p.li(T1, i64::from(word as i32));
+    p.i(Op::Auipc, T0, 0, 0);
+    let auipc = p.here() - 4;
+    let l_off = p.here() + 4 * 5 + if fence { 4 } else { 0 };
+    p.i(Op::Addi, T0, T0, l_off - auipc); // t0 = &L
+    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L
+    p.s(Op::Sw, T1, T0, 0);
+    if fence {
+        p.op(Op::FenceI);
+    }
+    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L again
+    p.ebreak();
+    assert_eq!(p.here(), l_off);
+    p.i(Op::Addi, A0, ZERO, 1)
+        .r(Op::Add, A1, A1, A0)
+        .i(Op::Jalr, ZERO, RA, 0);
+    p
+}
+
+#[test]
+fn own_store_to_cached_code_is_seen_without_fence_i() {
+    let cpu = run(&patch_program(false));
+    assert_eq!(x(&cpu, A1), 3);
+    assert!(cpu.cache_stats().page_invalidations >= 1);
+}
+
+#[test]
+fn fence_i_flushes_the_cache() {
+    let cpu = run(&patch_program(true));
+    assert_eq!((x(&cpu, A1), cpu.cache_stats().flushes), (3, 1));
+}

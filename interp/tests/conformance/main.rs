@@ -1,0 +1,12 @@
+//! Our conformance suite, in the style of riscv-tests: small hand-assembled guest programs run
+//! in a physical-memory M-mode environment and in a Sv39 S/U-mode environment.
+
+mod asm;
+mod atomics;
+mod csrs;
+mod engine;
+mod int;
+mod interrupts;
+mod mem;
+mod sv39;
+mod traps;

@@ -1,0 +1,136 @@
+//! The consumer-side bus trait: what a hart needs from guest-physical memory.
+
+use crate::access::AccessSize;
+use crate::addr::PhysAddr;
+use crate::amo::AmoOp;
+use crate::fault::BusFault;
+
+/// A page of guest RAM as the host sees it, for the TLB's host addend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostPage {
+    /// The host address of the first byte of the guest page.
+    pub host: usize,
+    /// Whether the page is marked in its region's dirty bitmap.
+    pub dirty: bool,
+    /// Whether the page is marked as holding translated code.
+    pub code: bool,
+}
+
+/// Guest-physical memory as seen by a hart: loads, stores and atomics at a [`PhysAddr`] with the
+/// real access width. Values are zero-extended raw bits. Failures are [`BusFault`] values that
+/// the hart turns into access faults; they are never host errors.
+///
+/// [`crate::MemoryMap`] implements it over RAM and devices; a CPU model may bring its own.
+/// Methods take `&self` so that several host threads can run harts on one bus.
+pub trait Bus {
+    /// Loads `size` bytes at `addr`.
+    fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault>;
+
+    /// Stores the low `size` bytes of `value` at `addr`.
+    fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault>;
+
+    /// Performs an AMO atomically and returns the old value. Must be naturally aligned.
+    fn amo(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        op: AmoOp,
+        operand: u64,
+    ) -> Result<u64, BusFault>;
+
+    /// Atomically stores `new` if memory holds `current`: `Ok(Ok(old))` when it stored,
+    /// `Ok(Err(actual))` when it did not. Must be naturally aligned.
+    fn compare_exchange(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, BusFault>;
+
+    /// The host page behind `addr` when it is RAM that may be accessed through a host pointer,
+    /// `None` for devices, holes, or a bus that offers no host pointers (the default). The TLB
+    /// caches it as the entry's host addend; pages without one always take the slow path.
+    fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
+        let _ = addr;
+        None
+    }
+}
+
+impl<B: Bus + ?Sized> Bus for &B {
+    #[inline]
+    fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault> {
+        (**self).load(addr, size)
+    }
+
+    #[inline]
+    fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault> {
+        (**self).store(addr, size, value)
+    }
+
+    #[inline]
+    fn amo(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        op: AmoOp,
+        operand: u64,
+    ) -> Result<u64, BusFault> {
+        (**self).amo(addr, size, op, operand)
+    }
+
+    #[inline]
+    fn compare_exchange(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, BusFault> {
+        (**self).compare_exchange(addr, size, current, new)
+    }
+
+    #[inline]
+    fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
+        (**self).host_page(addr)
+    }
+}
+
+impl<B: Bus + ?Sized> Bus for std::sync::Arc<B> {
+    #[inline]
+    fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault> {
+        (**self).load(addr, size)
+    }
+
+    #[inline]
+    fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault> {
+        (**self).store(addr, size, value)
+    }
+
+    #[inline]
+    fn amo(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        op: AmoOp,
+        operand: u64,
+    ) -> Result<u64, BusFault> {
+        (**self).amo(addr, size, op, operand)
+    }
+
+    #[inline]
+    fn compare_exchange(
+        &self,
+        addr: PhysAddr,
+        size: AccessSize,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, BusFault> {
+        (**self).compare_exchange(addr, size, current, new)
+    }
+
+    #[inline]
+    fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
+        (**self).host_page(addr)
+    }
+}
