@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::csr::PrivSpec;
 use crate::format::Fmt;
 use crate::inst::Inst;
 
@@ -11,6 +12,15 @@ use crate::inst::Inst;
 pub struct Disasm<'a> {
     inst: &'a Inst,
     pc: u64,
+    spec: PrivSpec,
+}
+
+impl Disasm<'_> {
+    /// Names CSRs as privileged spec `spec` does (objdump follows an ELF's
+    /// `Tag_RISCV_priv_spec` attributes; the default is 1.12).
+    pub fn priv_spec(self, spec: PrivSpec) -> Self {
+        Disasm { spec, ..self }
+    }
 }
 
 impl Inst {
@@ -22,7 +32,11 @@ impl Inst {
     /// assert_eq!(i.display(0x8000_0010).to_string(), "beq\ta0,zero,80000000");
     /// ```
     pub fn display(&self, pc: u64) -> Disasm<'_> {
-        Disasm { inst: self, pc }
+        Disasm {
+            inst: self,
+            pc,
+            spec: PrivSpec::V1_12,
+        }
     }
 
     /// The mnemonic objdump prints, with any `.aq`/`.rl` suffix left to the caller.
@@ -57,7 +71,7 @@ impl fmt::Display for Disasm<'_> {
         if !matches!(fmt, Fmt::FenceTso | Fmt::FenceI | Fmt::None) {
             f.write_str("\t")?;
         }
-        fmt.write_operands(i, self.pc, f)
+        fmt.write_operands(i, self.pc, self.spec, f)
     }
 }
 

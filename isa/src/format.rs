@@ -4,7 +4,7 @@
 
 use core::fmt::{self, Write};
 
-use crate::csr::Csr;
+use crate::csr::{Csr, PrivSpec};
 use crate::encode::EncodeError;
 use crate::inst::{Inst, Rm};
 use crate::reg::Reg;
@@ -369,7 +369,13 @@ impl Fmt {
     }
 
     /// Writes the operands as objdump prints them, branch and jump targets taken from `pc`.
-    pub(crate) fn write_operands(self, inst: &Inst, pc: u64, out: &mut dyn Write) -> fmt::Result {
+    pub(crate) fn write_operands(
+        self,
+        inst: &Inst,
+        pc: u64,
+        spec: PrivSpec,
+        out: &mut dyn Write,
+    ) -> fmt::Result {
         let x = |r: Reg| r.x().name();
         let f = |r: Reg| r.f().name();
         let target = pc.wrapping_add(inst.imm as i64 as u64);
@@ -386,8 +392,14 @@ impl Fmt {
             Fmt::B => write!(out, "{},{},{:x}", x(inst.rs1), x(inst.rs2), target),
             Fmt::U => write!(out, "{},0x{:x}", x(inst.rd), (inst.imm as u32) >> 12),
             Fmt::J => write!(out, "{},{:x}", x(inst.rd), target),
-            Fmt::Csr => write!(out, "{},{},{}", x(inst.rd), inst.csr, x(inst.rs1)),
-            Fmt::CsrI => write!(out, "{},{},{}", x(inst.rd), inst.csr, inst.imm),
+            Fmt::Csr => {
+                let csr = inst.csr.display_in(spec);
+                write!(out, "{},{},{}", x(inst.rd), csr, x(inst.rs1))
+            }
+            Fmt::CsrI => {
+                let csr = inst.csr.display_in(spec);
+                write!(out, "{},{},{}", x(inst.rd), csr, inst.imm)
+            }
             Fmt::Amo => write!(out, "{},{},({})", x(inst.rd), x(inst.rs2), x(inst.rs1)),
             Fmt::Lr => write!(out, "{},({})", x(inst.rd), x(inst.rs1)),
             Fmt::Fence => {

@@ -44,7 +44,7 @@ mod op;
 mod reg;
 
 pub use compressed::{CFmt, COp, COpInfo, NonZero, COPS};
-pub use csr::Csr;
+pub use csr::{Csr, CsrName, PrivSpec};
 pub use decode::{decode, decode_bytes, decode_compressed, DecodeError};
 pub use disasm::Disasm;
 pub use encode::EncodeError;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ospite_isa::{decode, Ext, Extensions};
+use ospite_isa::{decode, Ext, Extensions, PrivSpec};
 
 /// What the objdump binutils 2.40 in Debian decodes: everything we know but Zicond, which it
 /// predates.
@@ -35,31 +35,31 @@ pub fn tool(name: &str) -> String {
     path
 }
 
-/// Runs `objdump -d -M no-aliases` on `elf` and parses its instruction lines.
+/// Runs `objdump -d -M no-aliases` on `elf` and parses its instruction lines: the hex column
+/// and the text of each line come from the same line, so the continuation lines objdump prints
+/// for instructions longer than 64 bits (a hex column and no text) are simply skipped.
 pub fn objdump(elf: &Path) -> Vec<Line> {
     let out = Command::new(tool("objdump"))
-        .args(["-d", "-M", "no-aliases", "--no-show-raw-insn"])
-        .arg(elf)
-        .output()
-        .expect("run objdump");
-    assert!(out.status.success(), "objdump failed on {}", elf.display());
-    // The raw-insn column is taken from a second run so the text column is clean of padding.
-    let raw = Command::new(tool("objdump"))
         .args(["-d", "-M", "no-aliases"])
         .arg(elf)
         .output()
         .expect("run objdump");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let raw = String::from_utf8_lossy(&raw.stdout);
+    assert!(out.status.success(), "objdump failed on {}", elf.display());
     let mut lines = Vec::new();
-    for (t, r) in text.lines().zip(raw.lines()) {
-        let Some((addr, rest)) = t.split_once(":\t") else {
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(addr), Some(hex), Some(rest)) = (fields.next(), fields.next(), fields.next())
+        else {
             continue;
         };
-        let Ok(addr) = u64::from_str_radix(addr.trim(), 16) else {
+        let Some(Ok(addr)) = addr
+            .trim()
+            .strip_suffix(':')
+            .map(|a| u64::from_str_radix(a, 16))
+        else {
             continue;
         };
-        let hex = r.split('\t').nth(1).unwrap_or("").trim();
+        let hex = hex.trim();
         if hex.contains(' ') || hex.is_empty() {
             continue; // data printed as several bytes
         }
@@ -111,6 +111,12 @@ pub fn known_gap(bits: u32) -> Option<&'static str> {
 
 /// Compares our decoding and disassembly of one objdump line; `Err` says how they differ.
 pub fn compare(line: &Line) -> Result<(), String> {
+    compare_in(line, PrivSpec::V1_12)
+}
+
+/// [`compare`], naming CSRs as privileged spec `spec` does (as objdump does for a file whose
+/// attributes ask for it).
+pub fn compare_in(line: &Line, spec: PrivSpec) -> Result<(), String> {
     let ours = decode(line.bits, OBJDUMP_EXTENSIONS);
     if let Some(why) = known_gap(line.bits) {
         let objdump_takes = !objdump_rejects(&line.text);
@@ -140,7 +146,7 @@ pub fn compare(line: &Line) -> Result<(), String> {
             w = line.digits
         )),
         (false, Ok(i)) => {
-            let text = i.display(line.addr).to_string();
+            let text = i.display(line.addr).priv_spec(spec).to_string();
             if text != line.text {
                 return Err(format!(
                     "{:x}: {:0w$x}: objdump `{}`, ours `{text}`",
