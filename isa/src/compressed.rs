@@ -5,7 +5,7 @@ use core::fmt::{self, Write};
 
 use crate::encode::EncodeError;
 use crate::ext::Ext;
-use crate::format::sext;
+use crate::format::{fit_signed, fit_unsigned, sext};
 use crate::inst::Inst;
 use crate::op::Op;
 use crate::reg::Reg;
@@ -76,6 +76,19 @@ pub enum NonZero {
     Imm,
     /// `rs1` must not be `x0`.
     Rs1,
+}
+
+impl NonZero {
+    /// Whether the expanded instruction `i` has a zero where this rule forbids one, which makes
+    /// its encoding reserved.
+    pub fn is_broken_by(self, i: &Inst) -> bool {
+        match self {
+            NonZero::Nothing => false,
+            NonZero::Rd => i.rd == ZERO,
+            NonZero::Imm => i.imm == 0,
+            NonZero::Rs1 => i.rs1 == ZERO,
+        }
+    }
 }
 
 /// One row of the compressed table.
@@ -428,13 +441,7 @@ impl CFmt {
             }
             CFmt::CNone => 0,
         };
-        let reserved = match info.nonzero {
-            NonZero::Nothing => false,
-            NonZero::Rd => i.rd == ZERO,
-            NonZero::Imm => imm == 0,
-            NonZero::Rs1 => i.rs1 == ZERO,
-        };
-        need(!reserved)?;
+        need(!info.nonzero.is_broken_by(i))?;
         Ok(p)
     }
 
@@ -537,14 +544,10 @@ fn ci_bits(v: u32) -> u32 {
 
 /// `v` as an unsigned immediate below `2^bits`, a multiple of `align`.
 fn uimm(v: i32, bits: u32, align: i32) -> Result<u32, EncodeError> {
-    need(v >= 0 && (v as i64) < (1i64 << bits) && v % align == 0)?;
-    Ok(v as u32)
+    fit_unsigned(v, bits, align).ok_or(EncodeError::NotCompressible)
 }
 
 /// `v` as a signed immediate of `bits` bits, a multiple of `align`, truncated to those bits.
 fn simm(v: i32, bits: u32, align: i32) -> Result<u32, EncodeError> {
-    let lo = -(1i64 << (bits - 1));
-    let hi = (1i64 << (bits - 1)) - 1;
-    need((v as i64) >= lo && (v as i64) <= hi && v % align == 0)?;
-    Ok(v as u32 & ((1 << bits) - 1))
+    fit_signed(v, bits, align).ok_or(EncodeError::NotCompressible)
 }

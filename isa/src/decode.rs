@@ -164,7 +164,7 @@ pub fn decode_compressed(parcel: u16, ext: Extensions) -> Result<Inst, DecodeErr
         let mut inst = Inst::new(info.op);
         inst.compressed = Some(cop);
         info.fmt.extract(p, info.op, &mut inst);
-        if is_reserved(&inst, info.nonzero) {
+        if info.nonzero.is_broken_by(&inst) {
             return Err(DecodeError::Reserved {
                 bits: p,
                 form: info.name,
@@ -173,16 +173,6 @@ pub fn decode_compressed(parcel: u16, ext: Extensions) -> Result<Inst, DecodeErr
         return Ok(inst);
     }
     Err(DecodeError::Illegal { bits: p })
-}
-
-fn is_reserved(inst: &Inst, nonzero: crate::compressed::NonZero) -> bool {
-    use crate::compressed::NonZero;
-    match nonzero {
-        NonZero::Nothing => false,
-        NonZero::Rd => inst.rd.num() == 0,
-        NonZero::Imm => inst.imm == 0,
-        NonZero::Rs1 => inst.rs1.num() == 0,
-    }
 }
 
 /// Decodes the instruction at the start of `bytes` (little-endian), 2 or 4 bytes long.

@@ -150,22 +150,29 @@ fn imm_j(w: u32) -> i32 {
     sext(v, 21)
 }
 
-/// Checks that `v` fits a signed immediate of `bits` bits and is a multiple of `align`.
-pub(crate) fn check_signed(v: i32, bits: u32, align: i32) -> Result<u32, EncodeError> {
+/// `v` as a signed immediate of `bits` bits that is a multiple of `align`, truncated to those
+/// bits; `None` if it does not fit.
+pub(crate) fn fit_signed(v: i32, bits: u32, align: i32) -> Option<u32> {
     let lo = -(1i64 << (bits - 1));
     let hi = (1i64 << (bits - 1)) - 1;
-    if (v as i64) < lo || (v as i64) > hi || v % align != 0 {
-        return Err(EncodeError::ImmediateOutOfRange { imm: v as i64 });
-    }
-    Ok(v as u32 & ((1u32 << bits) - 1))
+    ((v as i64) >= lo && (v as i64) <= hi && v % align == 0)
+        .then_some(v as u32 & ((1u32 << bits) - 1))
+}
+
+/// `v` as an unsigned immediate below `2^bits` that is a multiple of `align`; `None` if it does
+/// not fit.
+pub(crate) fn fit_unsigned(v: i32, bits: u32, align: i32) -> Option<u32> {
+    (v >= 0 && (v as i64) < (1i64 << bits) && v % align == 0).then_some(v as u32)
+}
+
+/// Checks that `v` fits a signed immediate of `bits` bits and is a multiple of `align`.
+fn check_signed(v: i32, bits: u32, align: i32) -> Result<u32, EncodeError> {
+    fit_signed(v, bits, align).ok_or(EncodeError::ImmediateOutOfRange { imm: v as i64 })
 }
 
 /// Checks that `v` fits an unsigned immediate of `bits` bits.
-pub(crate) fn check_unsigned(v: i32, bits: u32) -> Result<u32, EncodeError> {
-    if v < 0 || (v as i64) >= (1i64 << bits) {
-        return Err(EncodeError::ImmediateOutOfRange { imm: v as i64 });
-    }
-    Ok(v as u32)
+fn check_unsigned(v: i32, bits: u32) -> Result<u32, EncodeError> {
+    fit_unsigned(v, bits, 1).ok_or(EncodeError::ImmediateOutOfRange { imm: v as i64 })
 }
 
 impl Fmt {

@@ -57,80 +57,48 @@ pub trait Bus {
     }
 }
 
-impl<B: Bus + ?Sized> Bus for &B {
-    #[inline]
-    fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault> {
-        (**self).load(addr, size)
-    }
+/// Forwards every [`Bus`] method through a pointer type, so a shared or borrowed bus is a bus.
+macro_rules! forward_bus {
+    ($($ptr:ty),*) => {$(
+        impl<B: Bus + ?Sized> Bus for $ptr {
+            #[inline]
+            fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault> {
+                (**self).load(addr, size)
+            }
 
-    #[inline]
-    fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault> {
-        (**self).store(addr, size, value)
-    }
+            #[inline]
+            fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault> {
+                (**self).store(addr, size, value)
+            }
 
-    #[inline]
-    fn amo(
-        &self,
-        addr: PhysAddr,
-        size: AccessSize,
-        op: AmoOp,
-        operand: u64,
-    ) -> Result<u64, BusFault> {
-        (**self).amo(addr, size, op, operand)
-    }
+            #[inline]
+            fn amo(
+                &self,
+                addr: PhysAddr,
+                size: AccessSize,
+                op: AmoOp,
+                operand: u64,
+            ) -> Result<u64, BusFault> {
+                (**self).amo(addr, size, op, operand)
+            }
 
-    #[inline]
-    fn compare_exchange(
-        &self,
-        addr: PhysAddr,
-        size: AccessSize,
-        current: u64,
-        new: u64,
-    ) -> Result<Result<u64, u64>, BusFault> {
-        (**self).compare_exchange(addr, size, current, new)
-    }
+            #[inline]
+            fn compare_exchange(
+                &self,
+                addr: PhysAddr,
+                size: AccessSize,
+                current: u64,
+                new: u64,
+            ) -> Result<Result<u64, u64>, BusFault> {
+                (**self).compare_exchange(addr, size, current, new)
+            }
 
-    #[inline]
-    fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
-        (**self).host_page(addr)
-    }
+            #[inline]
+            fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
+                (**self).host_page(addr)
+            }
+        }
+    )*};
 }
 
-impl<B: Bus + ?Sized> Bus for std::sync::Arc<B> {
-    #[inline]
-    fn load(&self, addr: PhysAddr, size: AccessSize) -> Result<u64, BusFault> {
-        (**self).load(addr, size)
-    }
-
-    #[inline]
-    fn store(&self, addr: PhysAddr, size: AccessSize, value: u64) -> Result<(), BusFault> {
-        (**self).store(addr, size, value)
-    }
-
-    #[inline]
-    fn amo(
-        &self,
-        addr: PhysAddr,
-        size: AccessSize,
-        op: AmoOp,
-        operand: u64,
-    ) -> Result<u64, BusFault> {
-        (**self).amo(addr, size, op, operand)
-    }
-
-    #[inline]
-    fn compare_exchange(
-        &self,
-        addr: PhysAddr,
-        size: AccessSize,
-        current: u64,
-        new: u64,
-    ) -> Result<Result<u64, u64>, BusFault> {
-        (**self).compare_exchange(addr, size, current, new)
-    }
-
-    #[inline]
-    fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
-        (**self).host_page(addr)
-    }
-}
+forward_bus!(&B, std::sync::Arc<B>);

@@ -166,11 +166,11 @@ impl GuestRam {
     fn atomic_at<A: HostAtomic>(&self, offset: u64) -> &A {
         debug_assert!(offset + core::mem::size_of::<A>() as u64 <= self.len);
         debug_assert!(offset % core::mem::align_of::<A>() as u64 == 0);
-        // SAFETY: the mapping is page-aligned and `offset` is a multiple of the atomic's size
-        // (which is its alignment), so the pointer is aligned; it lies inside the mapping, which
-        // lives as long as `&self`; every access to the mapping is atomic, so no non-atomic
-        // access races with this one; any bit pattern is a valid integer.
-        unsafe { &*self.base.as_ptr().add(offset as usize).cast::<A>() }
+        let ptr = self.base.as_ptr().wrapping_add(offset as usize).cast::<A>();
+        // SAFETY: `ptr` is aligned (page-aligned base, offset a multiple of the atomic's size)
+        // and inside the mapping, which lives as long as `&self`; every access to it is atomic,
+        // and any bit pattern is a valid integer.
+        unsafe { &*ptr }
     }
 
     #[inline]
