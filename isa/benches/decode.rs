@@ -2,9 +2,13 @@
 //! (`fw_jump.elf`), its 16- and 32-bit instructions in order, decoded by `ospite-isa` and by the
 //! `riscv-decode` crate in the same run.
 //!
+//! `raki` 1.3, which decodes compressed parcels as well, is measured on the same streams.
 //! `riscv-decode` 0.2 decodes 32-bit words and only a few compressed forms (its quadrant 1 is
 //! entirely unimplemented), so the two are compared on the 32-bit subset of the stream as well
 //! as on the whole of it. `ospite/display` adds printing each instruction into a `String`.
+//!
+//! Both results pass through `black_box`, so neither decoder's work can be optimised away
+//! (`riscv-decode` extracts operands lazily, when they are read; ours fills them in).
 //!
 //! `cargo bench -p ospite-isa --bench decode -- --warm-up-time 1 --measurement-time 3`
 
@@ -50,14 +54,30 @@ fn opensbi_stream() -> Vec<u32> {
 fn ospite_all(stream: &[u32]) -> usize {
     stream
         .iter()
-        .filter(|&&w| decode(black_box(w), Extensions::RV64GC).is_ok())
+        .filter(|&&w| black_box(decode(black_box(w), Extensions::RV64GC)).is_ok())
         .count()
 }
 
 fn riscv_decode_all(stream: &[u32]) -> usize {
     stream
         .iter()
-        .filter(|&&w| riscv_decode::decode(black_box(w)).is_ok())
+        .filter(|&&w| black_box(riscv_decode::decode(black_box(w))).is_ok())
+        .count()
+}
+
+/// `raki` 1.3 decodes compressed parcels too and fills its operands in eagerly, like ours.
+fn raki_all(stream: &[u32]) -> usize {
+    use raki::Decode;
+    stream
+        .iter()
+        .filter(|&&w| {
+            let w = black_box(w);
+            if w & 3 == 3 {
+                black_box(w.decode(raki::Isa::Rv64)).is_ok()
+            } else {
+                black_box((w as u16).decode(raki::Isa::Rv64)).is_ok()
+            }
+        })
         .count()
 }
 
@@ -80,11 +100,13 @@ fn bench(c: &mut Criterion) {
     let words: Vec<u32> = all.iter().copied().filter(|w| w & 3 == 3).collect();
     println!(
         "OpenSBI fw_jump.elf .text: {} instructions, {} of them 32-bit; riscv-decode decodes {} \
-         of all and {} of the 32-bit ones, ospite-isa {} and {}",
+         of all and {} of the 32-bit ones, raki {} and {}, ospite-isa {} and {}",
         all.len(),
         words.len(),
         riscv_decode_all(&all),
         riscv_decode_all(&words),
+        raki_all(&all),
+        raki_all(&words),
         ospite_all(&all),
         ospite_all(&words),
     );
@@ -92,6 +114,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(all.len() as u64));
     g.bench_function("ospite/all", |b| b.iter(|| ospite_all(&all)));
     g.bench_function("riscv-decode/all", |b| b.iter(|| riscv_decode_all(&all)));
+    g.bench_function("raki/all", |b| b.iter(|| raki_all(&all)));
     let mut buf = String::with_capacity(64);
     g.bench_function("ospite/display", |b| {
         b.iter(|| ospite_display(&all, &mut buf))
@@ -101,6 +124,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("riscv-decode/32-bit", |b| {
         b.iter(|| riscv_decode_all(&words))
     });
+    g.bench_function("raki/32-bit", |b| b.iter(|| raki_all(&words)));
     g.finish();
 }
 

@@ -70,7 +70,7 @@ const KEY16: u32 = 0xe003;
 
 /// `gather(w, KEY32)`, written out: bits 6:2 to key bits 4:0, bits 14:12 to key bits 7:5.
 #[inline(always)]
-fn key32(w: u32) -> usize {
+const fn key32(w: u32) -> usize {
     (((w >> 2) & 0x1f) | ((w >> 7) & 0xe0)) as usize
 }
 
@@ -84,6 +84,46 @@ const SLOTS32: usize = dispatch::slot_count(&PATTERNS, KEY32);
 static DISPATCH32: Dispatch<256, SLOTS32> = dispatch::build(&PATTERNS, KEY32);
 const SLOTS16: usize = dispatch::slot_count(&CPATTERNS, KEY16);
 static DISPATCH16: Dispatch<32, SLOTS16> = dispatch::build(&CPATTERNS, KEY16);
+
+/// No row matches.
+const NO_ROW: u8 = u8::MAX;
+
+/// Bits of a 32-bit word that pick its likely row in one load: the major opcode (6:2),
+/// `funct3` (14:12) and `funct7` (31:25).
+const WIDE32: u32 = 0xfe00_707c;
+
+/// `gather(w, WIDE32)`, written out.
+#[inline(always)]
+const fn wide_key32(w: u32) -> usize {
+    (((w >> 2) & 0x1f) | ((w >> 7) & 0xe0) | ((w >> 17) & 0x7f00)) as usize
+}
+
+/// For each [`WIDE32`] key, the most specific row those bits allow (or [`NO_ROW`]). Most words
+/// match it, and decoding them is one load and one compare; the others (instructions told
+/// apart by other fields, such as `ecall`/`ebreak` or the `fcvt` family) fall back to the scan.
+static WORD_ROWS: [u8; 1 << 15] = {
+    let mut rows = [NO_ROW; 1 << 15];
+    let mut k = 0;
+    while k < 1 << 15 {
+        // The key's bits put back in their places of a word with the low bits `11`.
+        let w =
+            3 | ((k as u32 & 0x1f) << 2) | ((k as u32 & 0xe0) << 7) | ((k as u32 & 0x7f00) << 17);
+        let cands = &DISPATCH32;
+        let bucket = key32(w);
+        let start = cands.start[bucket] as usize;
+        let mut i = start;
+        while i < start + cands.len[bucket] as usize {
+            let (mat, mask) = PATTERNS[cands.slots[i] as usize];
+            if (w ^ mat) & mask & WIDE32 == 0 {
+                rows[k] = cands.slots[i] as u8;
+                break;
+            }
+            i += 1;
+        }
+        k += 1;
+    }
+    rows
+};
 
 /// Decodes one instruction from `bits`: a 32-bit word, or, when its low two bits are not `11`,
 /// the compressed parcel in its low 16 bits (the upper half is then ignored). Never panics.
@@ -104,6 +144,22 @@ pub fn decode(bits: u32, ext: Extensions) -> Result<Inst, DecodeError> {
             bits: bits & 0xffff,
         });
     }
+    let row = WORD_ROWS[wide_key32(bits)];
+    if row != NO_ROW {
+        let info = &OPS[row as usize];
+        if bits & info.mask == info.mat && ext.has(info.ext) {
+            let mut inst = Inst::new(Op::ALL[row as usize]);
+            info.fmt.extract(bits, &mut inst);
+            return Ok(inst);
+        }
+    }
+    decode_by_scan(bits, ext)
+}
+
+/// The general path: every candidate row of the word's opcode and `funct3`, most specific
+/// first.
+#[cold]
+fn decode_by_scan(bits: u32, ext: Extensions) -> Result<Inst, DecodeError> {
     let mut disabled = None;
     for &row in DISPATCH32.candidates(key32(bits)) {
         let info = &OPS[row as usize];
@@ -195,6 +251,7 @@ mod tests {
         for w in (0..=0xffffu32).map(|v| v.wrapping_mul(0x9e37_79b9) ^ v) {
             assert_eq!(key32(w), gather(w, KEY32));
             assert_eq!(key16(w & 0xffff), gather(w & 0xffff, KEY16));
+            assert_eq!(wide_key32(w), gather(w, WIDE32));
         }
     }
 }

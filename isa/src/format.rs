@@ -111,11 +111,6 @@ const fn field(w: u32, lo: u32, len: u32) -> u32 {
     (w >> lo) & ((1 << len) - 1)
 }
 
-#[inline]
-const fn reg(w: u32, lo: u32) -> Reg {
-    Reg::new(field(w, lo, 5) as u8)
-}
-
 /// Sign-extends the low `bits` bits of `v`.
 #[inline]
 pub(crate) const fn sext(v: u32, bits: u32) -> i32 {
@@ -164,6 +159,88 @@ pub(crate) fn fit_signed(v: i32, bits: u32, align: i32) -> Option<u32> {
 pub(crate) fn fit_unsigned(v: i32, bits: u32, align: i32) -> Option<u32> {
     (v >= 0 && (v as i64) < (1i64 << bits) && v % align == 0).then_some(v as u32)
 }
+
+/// Where a format's immediate comes from: an index into the immediates [`Fmt::extract`]
+/// computes.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum ImmKind {
+    None,
+    I,
+    S,
+    B,
+    U,
+    J,
+    Shamt6,
+    Shamt5,
+    /// The CSR `uimm` in the `rs1` field.
+    Zimm,
+    /// `fence`'s `fm|pred|succ`, unsigned.
+    Fence,
+}
+
+/// The fields a format decodes: register masks (31 kept, 0 zeroed), the immediate's source,
+/// the CSR mask, the rounding mode to force when there is none (`dyn`), and the aq/rl mask.
+#[derive(Clone, Copy)]
+struct Layout {
+    rd: u8,
+    rs1: u8,
+    rs2: u8,
+    rs3: u8,
+    imm: ImmKind,
+    csr: u16,
+    rm_fill: u32,
+    aqrl: u8,
+}
+
+/// Every format in declaration order, for building [`LAYOUTS`].
+const FORMATS: [Fmt; 33] = [
+    Fmt::R,
+    Fmt::R1,
+    Fmt::I,
+    Fmt::Sh6,
+    Fmt::Sh5,
+    Fmt::Load,
+    Fmt::FLoad,
+    Fmt::Store,
+    Fmt::FStore,
+    Fmt::B,
+    Fmt::U,
+    Fmt::J,
+    Fmt::Jalr,
+    Fmt::Csr,
+    Fmt::CsrI,
+    Fmt::Amo,
+    Fmt::Lr,
+    Fmt::Fence,
+    Fmt::FenceTso,
+    Fmt::FenceI,
+    Fmt::None,
+    Fmt::Sfence,
+    Fmt::FR,
+    Fmt::FRm,
+    Fmt::R4,
+    Fmt::F1Rm,
+    Fmt::F1RmExact,
+    Fmt::FToXRm,
+    Fmt::XToFRm,
+    Fmt::XToFRmExact,
+    Fmt::FToX,
+    Fmt::XToF,
+    Fmt::FCmp,
+];
+
+/// Each format's layout, indexed by `Fmt as usize`.
+static LAYOUTS: [Layout; FORMATS.len()] = {
+    let mut out = [Fmt::None.layout(); FORMATS.len()];
+    let mut i = 0;
+    while i < FORMATS.len() {
+        assert!(FORMATS[i] as usize == i);
+        out[i] = FORMATS[i].layout();
+        i += 1;
+    }
+    out
+};
 
 /// Checks that `v` fits a signed immediate of `bits` bits and is a multiple of `align`.
 fn check_signed(v: i32, bits: u32, align: i32) -> Result<u32, EncodeError> {
@@ -215,97 +292,73 @@ impl Fmt {
         )
     }
 
-    /// Fills `inst`'s operands from the word `w`.
-    #[inline]
+    /// Fills `inst`'s operands from the word `w`. Branch-free: every field is taken from its
+    /// fixed place and kept or zeroed by the format's [`Layout`], and the immediate is picked
+    /// from all the immediate encodings by index, so decoding a mixed stream does not stall on
+    /// a mispredicted jump per format.
+    #[inline(always)]
     pub(crate) fn extract(self, w: u32, inst: &mut Inst) {
-        match self {
-            Fmt::R | Fmt::FR | Fmt::FCmp | Fmt::Sfence => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
+        let l = &LAYOUTS[self as usize];
+        let imms = [
+            0,
+            imm_i(w),
+            imm_s(w),
+            imm_b(w),
+            (w & 0xffff_f000) as i32,
+            imm_j(w),
+            field(w, 20, 6) as i32,
+            field(w, 20, 5) as i32,
+            field(w, 15, 5) as i32,
+            field(w, 20, 12) as i32,
+        ];
+        inst.rd = Reg::new(field(w, 7, 5) as u8 & l.rd);
+        inst.rs1 = Reg::new(field(w, 15, 5) as u8 & l.rs1);
+        inst.rs2 = Reg::new(field(w, 20, 5) as u8 & l.rs2);
+        inst.rs3 = Reg::new(field(w, 27, 5) as u8 & l.rs3);
+        inst.imm = imms[l.imm as usize];
+        inst.csr = Csr(field(w, 20, 12) as u16 & l.csr);
+        inst.rm = Rm::from_bits(field(w, 12, 3) | l.rm_fill);
+        inst.aq = field(w, 26, 1) as u8 & l.aqrl != 0;
+        inst.rl = field(w, 25, 1) as u8 & l.aqrl != 0;
+    }
+
+    /// Which fields this format decodes: the masks [`Fmt::extract`] applies.
+    const fn layout(self) -> Layout {
+        use ImmKind as K;
+        const ALL: u8 = 31;
+        let (rd, rs1, rs2, rs3, imm) = match self {
+            Fmt::R | Fmt::FR | Fmt::FCmp | Fmt::Sfence | Fmt::FRm | Fmt::Amo | Fmt::Lr => {
+                (ALL, ALL, ALL, 0, K::None)
             }
-            Fmt::R1 | Fmt::FToX | Fmt::XToF => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-            }
-            Fmt::I | Fmt::Load | Fmt::FLoad | Fmt::Jalr | Fmt::FenceI => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.imm = imm_i(w);
-            }
-            Fmt::Sh6 => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.imm = field(w, 20, 6) as i32;
-            }
-            Fmt::Sh5 => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.imm = field(w, 20, 5) as i32;
-            }
-            Fmt::Store | Fmt::FStore => {
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
-                inst.imm = imm_s(w);
-            }
-            Fmt::B => {
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
-                inst.imm = imm_b(w);
-            }
-            Fmt::U => {
-                inst.rd = reg(w, 7);
-                inst.imm = (w & 0xffff_f000) as i32;
-            }
-            Fmt::J => {
-                inst.rd = reg(w, 7);
-                inst.imm = imm_j(w);
-            }
-            Fmt::Csr => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.csr = Csr(field(w, 20, 12) as u16);
-            }
-            Fmt::CsrI => {
-                inst.rd = reg(w, 7);
-                inst.imm = field(w, 15, 5) as i32;
-                inst.csr = Csr(field(w, 20, 12) as u16);
-            }
-            Fmt::Amo | Fmt::Lr => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
-                inst.aq = w & (1 << 26) != 0;
-                inst.rl = w & (1 << 25) != 0;
-            }
-            Fmt::Fence => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.imm = field(w, 20, 12) as i32;
-            }
-            Fmt::FenceTso => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-            }
-            Fmt::None => {}
-            Fmt::FRm => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
-                inst.rm = Rm::from_bits(field(w, 12, 3));
-            }
-            Fmt::R4 => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.rs2 = reg(w, 20);
-                inst.rs3 = reg(w, 27);
-                inst.rm = Rm::from_bits(field(w, 12, 3));
-            }
+            Fmt::R1 | Fmt::FToX | Fmt::XToF | Fmt::FenceTso | Fmt::Csr => (ALL, ALL, 0, 0, K::None),
             Fmt::F1Rm | Fmt::F1RmExact | Fmt::FToXRm | Fmt::XToFRm | Fmt::XToFRmExact => {
-                inst.rd = reg(w, 7);
-                inst.rs1 = reg(w, 15);
-                inst.rm = Rm::from_bits(field(w, 12, 3));
+                (ALL, ALL, 0, 0, K::None)
             }
+            Fmt::I | Fmt::Load | Fmt::FLoad | Fmt::Jalr | Fmt::FenceI => (ALL, ALL, 0, 0, K::I),
+            Fmt::Sh6 => (ALL, ALL, 0, 0, K::Shamt6),
+            Fmt::Sh5 => (ALL, ALL, 0, 0, K::Shamt5),
+            Fmt::Store | Fmt::FStore => (0, ALL, ALL, 0, K::S),
+            Fmt::B => (0, ALL, ALL, 0, K::B),
+            Fmt::U => (ALL, 0, 0, 0, K::U),
+            Fmt::J => (ALL, 0, 0, 0, K::J),
+            Fmt::CsrI => (ALL, 0, 0, 0, K::Zimm),
+            Fmt::Fence => (ALL, ALL, 0, 0, K::Fence),
+            Fmt::None => (0, 0, 0, 0, K::None),
+            Fmt::R4 => (ALL, ALL, ALL, ALL, K::None),
+        };
+        Layout {
+            rd,
+            rs1,
+            rs2,
+            rs3,
+            imm,
+            csr: if matches!(self, Fmt::Csr | Fmt::CsrI) {
+                0xfff
+            } else {
+                0
+            },
+            rm_fill: if self.has_rm() { 0 } else { 7 },
+            aqrl: matches!(self, Fmt::Amo | Fmt::Lr) as u8,
         }
     }
 
