@@ -9,6 +9,7 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 use crate::cache::{CacheStats, DecodeCache};
 use crate::exec::{execute, Flow};
 use crate::hart::Hart;
+use crate::trace::{Before, Trace};
 use crate::trap::Exception;
 
 /// Why [`Engine::run`] returned.
@@ -67,6 +68,7 @@ pub struct Interpreter<B: Bus> {
     cache: DecodeCache,
     debug_breakpoints: bool,
     stop: StopHandle,
+    trace: Option<Trace>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -78,6 +80,29 @@ impl<B: Bus> Interpreter<B> {
             cache: DecodeCache::default(),
             debug_breakpoints: false,
             stop: StopHandle::default(),
+            trace: None,
+        }
+    }
+
+    /// Starts (`Some`) or stops (`None`) the instruction trace in Spike's commit-log format
+    /// (see the `trace` module doc in the source): one line per retired instruction, written to
+    /// `out`. A writer that is replaced is flushed and dropped. A write error turns the trace
+    /// off. When off, the trace costs one test per [`Engine::run`] call (the run loop is
+    /// compiled without the trace).
+    pub fn set_trace(&mut self, out: Option<Box<dyn std::io::Write + Send>>) {
+        if let Some(old) = self.trace.take() {
+            drop(old.into_inner());
+        }
+        self.trace = out.map(Trace::new);
+    }
+
+    /// Writes the trace line of `inst`, which has just retired.
+    #[inline(never)]
+    fn trace_commit(&mut self, inst: &Inst, before: Before) {
+        if let Some(t) = self.trace.as_mut() {
+            if t.commit(&mut self.hart, &self.bus, inst, before).is_err() {
+                self.trace = None;
+            }
         }
     }
 
@@ -160,8 +185,9 @@ impl<B: Bus> Interpreter<B> {
     }
 }
 
-impl<B: Bus> Engine for Interpreter<B> {
-    fn run(&mut self, budget: u64) -> StopReason {
+impl<B: Bus> Interpreter<B> {
+    /// The run loop, compiled twice: with `TRACE` off it has no trace code at all.
+    fn run_loop<const TRACE: bool>(&mut self, budget: u64) -> StopReason {
         for _ in 0..budget {
             if self.stop.0.swap(false, Ordering::AcqRel) {
                 return StopReason::StopRequested;
@@ -180,7 +206,12 @@ impl<B: Bus> Engine for Interpreter<B> {
                 return StopReason::Breakpoint;
             }
             let base = self.hart.xi(inst.rs1.idx());
-            match execute(&mut self.hart, &self.bus, &inst) {
+            let before = TRACE.then(|| Before::capture(&self.hart, &inst));
+            let result = execute(&mut self.hart, &self.bus, &inst);
+            if let (Some(before), Ok(_)) = (before, &result) {
+                self.trace_commit(&inst, before);
+            }
+            match result {
                 Ok(Flow::Continue) => {
                     if matches!(
                         inst.op.class(),
@@ -200,6 +231,17 @@ impl<B: Bus> Engine for Interpreter<B> {
         }
         StopReason::BudgetSpent
     }
+}
+
+impl<B: Bus> Engine for Interpreter<B> {
+    fn run(&mut self, budget: u64) -> StopReason {
+        // One test per call: the untraced loop carries no trace code.
+        if self.trace.is_some() {
+            self.run_loop::<true>(budget)
+        } else {
+            self.run_loop::<false>(budget)
+        }
+    }
 
     fn hart(&self) -> &Hart {
         &self.hart
@@ -215,6 +257,7 @@ impl<B: Bus> std::fmt::Debug for Interpreter<B> {
         f.debug_struct("Interpreter")
             .field("hart", &self.hart)
             .field("debug_breakpoints", &self.debug_breakpoints)
+            .field("trace", &self.trace.is_some())
             .field("cache", &self.cache.stats)
             .finish_non_exhaustive()
     }

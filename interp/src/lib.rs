@@ -15,6 +15,8 @@
 //! * [`Engine`]: run a hart for a budget; [`Interpreter`] implements it with a cache of decoded
 //!   instructions per physical page (dropped on `fence.i` and on this hart's stores to the page).
 //!
+//! * An optional instruction trace in Spike's commit-log format ([`Interpreter::set_trace`]).
+//!
 //! Choices: misaligned loads and stores are performed (also across pages), never trapped;
 //! LR/SC and AMOs must be aligned. `ebreak` writes its pc to `tval`; illegal instructions write
 //! their bits. Any trap breaks the LR/SC reservation.
@@ -67,6 +69,7 @@ pub mod csr;
 mod engine;
 mod exec;
 mod hart;
+mod trace;
 mod trap;
 
 pub use cache::CacheStats;
