@@ -9,6 +9,10 @@
 //! * As a courtesy to guests that skip `fence.i` after patching their own code (QEMU tolerates
 //!   that too), a store, SC or AMO by this hart to a page with cached instructions drops that
 //!   page.
+//! * The page of the last fetch is remembered with its translation, so straight-line code and
+//!   branches within a page are fetched without translating the pc; anything that may change
+//!   the translation (a trap, `mret`/`sret`, a CSR access, `sfence.vma`, `wfi`, `fence.i`, a
+//!   change through `hart_mut`) forgets it.
 //! * Only RAM is cached (pages with a host page on the bus); code in device memory is fetched
 //!   and decoded each time. An instruction that straddles two pages is never cached.
 
@@ -59,6 +63,9 @@ pub(crate) struct DecodeCache {
     pages: Vec<Box<[Option<Inst>]>>,
     free: Vec<usize>,
     last: Option<(u64, usize)>,
+    /// The virtual page the hart last fetched from and its cache page: while the translation
+    /// context is unchanged, fetching in that page needs no translation and no lookup.
+    fetch_page: Option<(u64, usize)>,
     pub stats: CacheStats,
 }
 
@@ -84,6 +91,35 @@ impl DecodeCache {
             self.stats.hits += 1;
         }
         hit
+    }
+
+    /// The cached instruction at virtual address `va`, when `va` is in the page remembered by
+    /// [`DecodeCache::remember_fetch_page`] and the slot is filled.
+    #[inline(always)]
+    pub fn get_in_fetch_page(&mut self, va: u64) -> Option<Inst> {
+        let (page, i) = self.fetch_page?;
+        if va >> 12 != page {
+            return None;
+        }
+        let hit = self.pages[i][((va & 0xfff) >> 1) as usize];
+        if hit.is_some() {
+            self.stats.hits += 1;
+        }
+        hit
+    }
+
+    /// Remembers that virtual address `va` translates to physical `pa` in the current context,
+    /// if `pa`'s page is cached.
+    #[inline]
+    pub fn remember_fetch_page(&mut self, va: u64, pa: u64) {
+        self.fetch_page = self.page(pa >> 12).map(|i| (va >> 12, i));
+    }
+
+    /// Forgets the remembered fetch page: the translation context may have changed (a trap, a
+    /// return, a CSR write, `sfence.vma`) or the page was dropped.
+    #[inline]
+    pub fn forget_fetch_page(&mut self) {
+        self.fetch_page = None;
     }
 
     /// Caches `inst`, decoded from physical address `pa`.
@@ -125,6 +161,9 @@ impl DecodeCache {
             if matches!(self.last, Some((p, _)) if p == ppn) {
                 self.last = None;
             }
+            if matches!(self.fetch_page, Some((_, page)) if page == i) {
+                self.fetch_page = None;
+            }
         }
     }
 
@@ -134,6 +173,7 @@ impl DecodeCache {
         self.pages.clear();
         self.free.clear();
         self.last = None;
+        self.fetch_page = None;
         self.stats.flushes += 1;
     }
 }

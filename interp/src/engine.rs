@@ -128,12 +128,22 @@ impl<B: Bus> Interpreter<B> {
     }
 
     /// Fetches and decodes the instruction at the pc, through the cache.
+    #[inline(always)]
     fn fetch(&mut self) -> Result<Inst, Exception> {
+        match self.cache.get_in_fetch_page(self.hart.pc) {
+            Some(inst) => Ok(inst),
+            None => self.fetch_translated(),
+        }
+    }
+
+    /// [`Interpreter::fetch`] outside the remembered page: translate the pc, then look up.
+    fn fetch_translated(&mut self) -> Result<Inst, Exception> {
         let hart = &mut self.hart;
         let pc = VirtAddr(hart.pc);
         let ctx = hart.translate_ctx();
         let pa = hart.mmu.translate(&self.bus, &ctx, pc, AccessType::Fetch)?;
         if let Some(inst) = self.cache.get(pa.0) {
+            self.cache.remember_fetch_page(pc.0, pa.0);
             return Ok(inst);
         }
         self.cache.stats.misses += 1;
@@ -158,6 +168,7 @@ impl<B: Bus> Interpreter<B> {
                 .is_some();
         if cacheable {
             self.cache.insert(pa.0, inst);
+            self.cache.remember_fetch_page(pc.0, pa.0);
         }
         Ok(inst)
     }
@@ -189,16 +200,18 @@ impl<B: Bus> Interpreter<B> {
     /// The run loop, compiled twice: with `TRACE` off it has no trace code at all.
     fn run_loop<const TRACE: bool>(&mut self, budget: u64) -> StopReason {
         for _ in 0..budget {
-            if self.stop.0.swap(false, Ordering::AcqRel) {
+            // A plain load first: the swap (a locked instruction) only when a stop is asked.
+            if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
                 return StopReason::StopRequested;
             }
-            if self.hart.wakeup_pending() != 0 {
-                self.hart.check_interrupts();
+            if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
+                self.cache.forget_fetch_page();
             }
             let inst = match self.fetch() {
                 Ok(inst) => inst,
                 Err(e) => {
                     self.hart.raise(e);
+                    self.cache.forget_fetch_page();
                     continue;
                 }
             };
@@ -212,21 +225,26 @@ impl<B: Bus> Interpreter<B> {
                 self.trace_commit(&inst, before);
             }
             match result {
-                Ok(Flow::Continue) => {
-                    if matches!(
-                        inst.op.class(),
-                        Class::Store(_) | Class::StoreConditional(_) | Class::Amo(_)
-                    ) {
+                Ok(Flow::Continue) => match inst.op.class() {
+                    Class::Store(_) | Class::StoreConditional(_) | Class::Amo(_) => {
                         self.after_store(&inst, base);
                     }
-                }
+                    Class::Csr | Class::Return | Class::SfenceVma | Class::Trap => {
+                        self.cache.forget_fetch_page();
+                    }
+                    _ => {}
+                },
                 Ok(Flow::FenceI) => self.cache.flush(),
                 Ok(Flow::Wfi) => {
+                    self.cache.forget_fetch_page();
                     if self.hart.wakeup_pending() == 0 {
                         return StopReason::Wfi;
                     }
                 }
-                Err(e) => self.hart.raise(e),
+                Err(e) => {
+                    self.hart.raise(e);
+                    self.cache.forget_fetch_page();
+                }
             }
         }
         StopReason::BudgetSpent
@@ -248,6 +266,8 @@ impl<B: Bus> Engine for Interpreter<B> {
     }
 
     fn hart_mut(&mut self) -> &mut Hart {
+        // The caller may change the pc's translation (satp, privilege, mstatus).
+        self.cache.forget_fetch_page();
         &mut self.hart
     }
 }
