@@ -67,6 +67,14 @@ const S_IRQ: u64 = 0x222;
 const SSIP_BIT: u64 = 1 << 1;
 /// The `mip` bits M-mode software may write: SSIP, STIP, SEIP.
 const MIP_WRITABLE: u64 = 0x222;
+/// STIP, the supervisor timer interrupt's bit in `mip`.
+pub(crate) const STIP_BIT: u64 = 1 << 5;
+/// `menvcfg.STCE`: Sstc's `stimecmp` is enabled (bit 63).
+pub const MENVCFG_STCE: u64 = 1 << 63;
+/// `menvcfg.FIOM`: fence of I/O implies memory (bit 0).
+pub const MENVCFG_FIOM: u64 = 1;
+/// `mcounteren.TM`: lower modes may read `time` (and, with Sstc, S-mode may use `stimecmp`).
+const MCOUNTEREN_TM: u64 = 1 << 1;
 /// The exceptions that may be delegated (all but ecall from M and the reserved codes).
 const MEDELEG_MASK: u64 = 0xb3ff;
 /// `pmpaddr` holds bits 55:2 of an address.
@@ -97,6 +105,7 @@ pub(crate) struct CsrFile {
     pub mcountinhibit: u64,
     pub menvcfg: u64,
     pub senvcfg: u64,
+    pub stimecmp: u64,
     pub satp: Satp,
     pub pmpcfg: [u64; 8],
     pub pmpaddr: [u64; 64],
@@ -125,6 +134,7 @@ impl CsrFile {
             mcountinhibit: 0,
             menvcfg: 0,
             senvcfg: 0,
+            stimecmp: 0,
             satp: Satp::BARE,
             pmpcfg: [0; 8],
             pmpaddr: [0; 64],
@@ -138,11 +148,17 @@ fn illegal() -> Exception {
 }
 
 impl Hart {
-    /// The value of `misa`: RV64 with A, C (when configured), I, M, S, U. F and D are not yet
-    /// executed, so they are not advertised.
+    /// The value of `misa`: RV64 with A, C, D, F, M (each when configured), I, S, U.
     pub fn misa(&self) -> u64 {
         let mut m = 2u64 << 62;
-        for (e, letter) in [(Ext::A, b'a'), (Ext::C, b'c'), (Ext::M, b'm')] {
+        let letters = [
+            (Ext::A, b'a'),
+            (Ext::C, b'c'),
+            (Ext::D, b'd'),
+            (Ext::F, b'f'),
+            (Ext::M, b'm'),
+        ];
+        for (e, letter) in letters {
             if self.has(e) {
                 m |= 1 << (letter - b'a');
             }
@@ -196,6 +212,15 @@ impl Hart {
                 return Err(illegal());
             }
             0x001..=0x003 if self.csr.mstatus & mstatus::FS == 0 => return Err(illegal()),
+            // Sstc: S-mode reaches `stimecmp` only with both `mcounteren.TM` and
+            // `menvcfg.STCE` set (U-mode never: it is an S-level CSR).
+            0x14d
+                if self.privilege == Privilege::Supervisor
+                    && (self.csr.mcounteren & MCOUNTEREN_TM == 0
+                        || self.csr.menvcfg & MENVCFG_STCE == 0) =>
+            {
+                return Err(illegal());
+            }
             _ => {}
         }
         Ok(())
@@ -225,6 +250,7 @@ impl Hart {
             Csr::SEPC => c.sepc,
             Csr::SCAUSE => c.scause,
             Csr::STVAL => c.stval,
+            Csr::STIMECMP => c.stimecmp,
             Csr::SATP => c.satp.0,
             Csr::MVENDORID | Csr::MARCHID | Csr::MIMPID | Csr::MCONFIGPTR => 0,
             Csr::MHARTID => self.config.hartid,
@@ -292,6 +318,7 @@ impl Hart {
             Csr::SEPC => c.sepc = value & !1,
             Csr::SCAUSE => c.scause = value,
             Csr::STVAL => c.stval = value,
+            Csr::STIMECMP => c.stimecmp = value,
             Csr::SATP => {
                 c.satp = c.satp.write(value);
                 let satp = c.satp;
@@ -302,11 +329,19 @@ impl Hart {
             Csr::MEDELEG => c.medeleg = value & MEDELEG_MASK,
             Csr::MIDELEG => c.mideleg = value & S_IRQ,
             Csr::MIE => c.mie = value & IRQ_MASK,
-            Csr::MIP => c.mip = (c.mip & !MIP_WRITABLE) | (value & MIP_WRITABLE),
+            Csr::MIP => {
+                // With Sstc on, STIP reflects `stimecmp` and is read-only.
+                let w = if c.menvcfg & MENVCFG_STCE != 0 {
+                    MIP_WRITABLE & !STIP_BIT
+                } else {
+                    MIP_WRITABLE
+                };
+                c.mip = (c.mip & !w) | (value & w);
+            }
             Csr::MTVEC => c.mtvec = legal_tvec(c.mtvec, value),
             Csr::MCOUNTEREN => c.mcounteren = value & 0xffff_ffff,
             Csr::MCOUNTINHIBIT => c.mcountinhibit = value & 0xffff_fffd,
-            Csr::MENVCFG => c.menvcfg = value & 1,
+            Csr::MENVCFG => c.menvcfg = value & (MENVCFG_FIOM | MENVCFG_STCE),
             Csr::MSCRATCH => c.mscratch = value,
             Csr::MEPC => c.mepc = value & !1,
             Csr::MCAUSE => c.mcause = value,

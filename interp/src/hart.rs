@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ospite_isa::{Ext, Extensions, XReg};
 use ospite_mmu::{Mmu, Privilege, Reservation, TranslateCtx};
 
-use crate::csr::{CsrFile, IRQ_MASK};
+use crate::csr::{CsrFile, IRQ_MASK, MENVCFG_STCE, STIP_BIT};
 use crate::trap::Interrupt;
 
 /// The source of the `time` CSR: the board's timer (the CLINT's `mtime`), in its ticks.
@@ -248,10 +248,26 @@ impl Hart {
         self.config.extensions.has(e)
     }
 
-    /// The effective `mip`: software-written bits OR the board's interrupt lines.
+    /// The effective `mip`: software-written bits OR the board's interrupt lines; with Sstc
+    /// on (`menvcfg.STCE`), STIP is instead `time >= stimecmp` (never, without a
+    /// [`TimeSource`]).
     #[inline]
     pub fn mip(&self) -> u64 {
-        self.csr.mip | self.config.irq.get()
+        let mip = self.csr.mip | self.config.irq.get();
+        if self.csr.menvcfg & MENVCFG_STCE == 0 {
+            mip
+        } else {
+            (mip & !STIP_BIT) | self.stimecmp_due()
+        }
+    }
+
+    /// STIP if Sstc's timer has fired (`time >= stimecmp`), else 0.
+    #[inline]
+    pub(crate) fn stimecmp_due(&self) -> u64 {
+        match &self.config.time {
+            Some(t) if t.now() >= self.csr.stimecmp => STIP_BIT,
+            _ => 0,
+        }
     }
 
     /// The interrupt lines of this hart (a clone is what the board keeps).

@@ -4,7 +4,7 @@
 //!   for translated code: x and f registers, pc, `minstret`, `mcycle`, `fcsr`, privilege; then
 //!   the CSRs, the LR/SC reservation and the hart's [`Mmu`](ospite_mmu::Mmu).
 //! * [`execute`]: one decoded instruction: RV64I, M, A (LR/SC and every AMO, atomic across
-//!   harts through the MMU's atomic API), Zba, Zbb, Zbc, Zbs, Zicond, C (expanded by the
+//!   harts through the MMU's atomic API), F, D, Zba, Zbb, Zbc, Zbs, Zicond, C (expanded by the
 //!   decoder), Zicsr, Zifencei and the privileged instructions.
 //! * The privileged architecture 1.12 for M, S and U: `mstatus`/`sstatus` as two views of one
 //!   register, trap entry with `medeleg`/`mideleg` delegation, direct and vectored `xtvec`,
@@ -21,10 +21,22 @@
 //! LR/SC and AMOs must be aligned. `ebreak` writes its pc to `tval`; illegal instructions write
 //! their bits. Any trap breaks the LR/SC reservation.
 //!
-//! **F and D: not yet.** The hart holds the f registers (64 bits, NaN-boxed) and `fcsr`, and
-//! `mstatus.FS` exists (`fflags`/`frm`/`fcsr` are illegal while FS is Off and set it Dirty
-//! when written), but every floating-point instruction raises illegal instruction and `misa`
-//! does not advertise F or D. Sstc (`stimecmp`) and PMP checks are not implemented either.
+//! **F and D are bit-exact with Spike**: every result and every `fflags` bit comes from
+//! Berkeley SoftFloat 3 (through `softfloat-wrapper`) built with its RISC-V specialization, the
+//! library and configuration Spike uses: the canonical NaN without payload propagation, `fcvt`
+//! saturation, tininess after rounding, and one rounding in the fused multiply-adds. The rest is
+//! ours and follows the spec: NaN-boxing (an improperly boxed single reads as the canonical
+//! NaN; `fmv.x.w` and `fsw` move raw bits), sign injection, `fmin`/`fmax` (minimumNumber and
+//! maximumNumber: -0 < +0, NV only for a signalling NaN), `fclass`, all five rounding modes with
+//! dynamic `frm` (reserved `rm`, or dynamic with `frm` of 5 to 7, is illegal, also for the
+//! exact conversions as on Spike and QEMU), and `mstatus.FS` (Off makes every FP instruction and
+//! `fflags`/`frm`/`fcsr` illegal; a write of an f register, or of `fflags` including accrued
+//! flags, sets it Dirty, and SD with it). Host floating point is never used. Checked by the
+//! conformance suite (expected values from the IEEE and RISC-V specs) and against QEMU.
+//!
+//! **Sstc**: `stimecmp` exists; with `menvcfg.STCE` set, STIP is `time >= stimecmp` (never
+//! without a [`TimeSource`]) and read-only in `mip`; S-mode reaches `stimecmp` only with both
+//! `menvcfg.STCE` and `mcounteren.TM`. PMP checks are not implemented.
 //!
 //! # Example
 //!

@@ -3,7 +3,7 @@
 
 use ospite_mmu::{FaultCause, MemFault, Privilege};
 
-use crate::csr::{mstatus, IRQ_MASK};
+use crate::csr::{mstatus, IRQ_MASK, MENVCFG_STCE, STIP_BIT};
 use crate::hart::Hart;
 
 /// A synchronous exception cause, with its `mcause`/`scause` code.
@@ -195,7 +195,17 @@ impl Hart {
     /// a hart from `wfi`.
     #[inline]
     pub fn wakeup_pending(&self) -> u64 {
-        self.mip() & self.csr.mie & IRQ_MASK
+        let mie = self.csr.mie;
+        let pending = (self.csr.mip | self.config.irq.get()) & mie & IRQ_MASK;
+        // Sstc: the time source is asked only when its interrupt is enabled, since this runs
+        // before every instruction.
+        if self.csr.menvcfg & MENVCFG_STCE == 0 {
+            pending
+        } else if mie & STIP_BIT == 0 {
+            pending & !STIP_BIT
+        } else {
+            (pending & !STIP_BIT) | self.stimecmp_due()
+        }
     }
 
     /// The interrupt the hart must take now, if any: pending, enabled in `mie`, and enabled for

@@ -7,6 +7,7 @@
 use ospite_isa::{Inst, Op};
 use ospite_mmu::{AccessSize, AmoOp, Bus, VirtAddr};
 
+use super::fp;
 use crate::hart::Hart;
 use crate::trap::Exception;
 
@@ -55,6 +56,39 @@ pub(super) fn store<B: Bus + ?Sized>(
     let va = addr(hart, inst);
     let ctx = hart.translate_ctx();
     let v = hart.xi(inst.rs2.idx());
+    hart.mmu.store(bus, &ctx, va, size_of(width), v)?;
+    Ok(())
+}
+
+/// `flw`/`fld`: a single-precision value is NaN-boxed into the f register. Illegal while
+/// `mstatus.FS` is Off; sets FS Dirty.
+pub(super) fn fp_load<B: Bus + ?Sized>(
+    hart: &mut Hart,
+    bus: &B,
+    inst: &Inst,
+    width: u8,
+) -> Result<(), Exception> {
+    fp::check_enabled(hart, inst)?;
+    let va = addr(hart, inst);
+    let ctx = hart.translate_ctx();
+    let v = hart.mmu.load(bus, &ctx, va, size_of(width))?;
+    hart.f[inst.rd.idx()] = if width == 4 { fp::nan_box(v as u32) } else { v };
+    hart.set_fs_dirty();
+    Ok(())
+}
+
+/// `fsw`/`fsd`: the register's raw low bits (`fsw` does not check the NaN-boxing). Illegal
+/// while `mstatus.FS` is Off.
+pub(super) fn fp_store<B: Bus + ?Sized>(
+    hart: &mut Hart,
+    bus: &B,
+    inst: &Inst,
+    width: u8,
+) -> Result<(), Exception> {
+    fp::check_enabled(hart, inst)?;
+    let va = addr(hart, inst);
+    let ctx = hart.translate_ctx();
+    let v = hart.f[inst.rs2.idx()];
     hart.mmu.store(bus, &ctx, va, size_of(width), v)?;
     Ok(())
 }

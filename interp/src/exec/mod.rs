@@ -4,6 +4,7 @@
 mod alu;
 mod branch;
 mod csr;
+mod fp;
 mod mem;
 mod system;
 
@@ -78,8 +79,9 @@ fn execute_inner<B: Bus + ?Sized>(
         Class::LoadReserved(width) => mem::load_reserved(hart, bus, inst, width)?,
         Class::StoreConditional(width) => mem::store_conditional(hart, bus, inst, width)?,
         Class::Amo(width) => mem::amo(hart, bus, inst, width)?,
-        // F and D are not executed yet: every FP instruction is illegal.
-        Class::FpLoad(_) | Class::FpStore(_) | Class::Fp => return Err(Exception::illegal(0)),
+        Class::FpLoad(width) => mem::fp_load(hart, bus, inst, width)?,
+        Class::FpStore(width) => mem::fp_store(hart, bus, inst, width)?,
+        Class::Fp => fp::fp(hart, inst)?,
         Class::Fence => {}
         Class::FenceI => {
             hart.pc = next;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ospite_interp::{Engine, Hart, HartConfig, Interpreter, StopReason};
-use ospite_isa::{Csr, Extensions, Inst, Op, Reg, XReg};
+use ospite_isa::{Csr, Extensions, Fmt, Inst, Op, Reg, Rm, XReg};
 use ospite_mmu::{AccessSize, Bus, GuestRam, MemoryMap, PhysAddr};
 
 pub const RAM: u64 = 0x8000_0000;
@@ -95,6 +95,26 @@ impl Asm {
         i.csr = csr;
         self.emit(i)
     }
+    /// A floating-point instruction with all its operands and rounding mode (`rs3` is used by
+    /// the fused multiply-adds only).
+    pub fn fp(&mut self, op: Op, rd: u8, rs1: u8, rs2: u8, rs3: u8, rm: Rm) -> &mut Self {
+        // Operands the format does not have must encode as zero.
+        let fmt = op.info().fmt;
+        let rs2 = if matches!(fmt, Fmt::R4 | Fmt::FR | Fmt::FRm | Fmt::FCmp) {
+            rs2
+        } else {
+            0
+        };
+        let mut i = inst(op, rd, rs1, rs2, 0);
+        i.rs3 = Reg::new(if fmt == Fmt::R4 { rs3 } else { 0 });
+        i.rm = rm;
+        self.emit(i)
+    }
+    /// Turns `mstatus.FS` on (Initial); clobbers `t0`.
+    pub fn fs_on(&mut self) -> &mut Self {
+        self.li(T0, 1 << 13);
+        self.csr(Op::Csrrs, ZERO, Csr::MSTATUS, T0)
+    }
     pub fn op(&mut self, op: Op) -> &mut Self {
         self.emit(Inst::new(op))
     }
@@ -131,6 +151,20 @@ impl Asm {
 /// A machine with 1 MiB of RAM at `RAM`, the programs loaded at their addresses, `mtvec` and
 /// `stvec` pointing at lone `ebreak`s, debug breakpoints on, pc at `RAM`.
 pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Interpreter<Arc<MemoryMap>> {
+    machine_with_config(
+        HartConfig {
+            extensions: ext,
+            ..HartConfig::default()
+        },
+        progs,
+    )
+}
+
+/// [`machine_with`], with a whole hart configuration (a time source, say).
+pub fn machine_with_config(
+    config: HartConfig,
+    progs: &[(u64, &Asm)],
+) -> Interpreter<Arc<MemoryMap>> {
     let ram = Arc::new(GuestRam::new(RAM_SIZE).unwrap());
     let map = Arc::new(
         MemoryMap::builder()
@@ -145,10 +179,7 @@ pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Interpreter<Arc<M
     for (at, p) in progs {
         map.write_bytes(PhysAddr(*at), &p.bytes).unwrap();
     }
-    let mut hart = Hart::new(HartConfig {
-        extensions: ext,
-        ..HartConfig::default()
-    });
+    let mut hart = Hart::new(config);
     hart.set_pc(RAM);
     assert!(hart.poke_csr(Csr::MTVEC, MTVEC));
     assert!(hart.poke_csr(Csr::STVEC, STVEC));
@@ -197,3 +228,43 @@ pub fn strap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
         csr(cpu, Csr::STVAL),
     )
 }
+
+/// The NaN-boxing of a single-precision value in a 64-bit f register.
+pub const BOX: u64 = 0xffff_ffff_0000_0000;
+
+/// `bits`, a single-precision value, NaN-boxed.
+pub const fn s(bits: u32) -> u64 {
+    BOX | bits as u64
+}
+
+/// Runs `op` once in M-mode with `mstatus.FS` Initial, `frm` = `frm` and `fflags` clear. The
+/// sources are `f1`, `f2`, `f3` = `a`, `b`, `c` (raw 64-bit register contents), or `x6` = `a`
+/// when the source is an integer register. Returns the result (the x register `a0`, or the raw
+/// 64 bits of `f4`) and `fflags`; panics if the instruction trapped.
+pub fn fp_run(op: Op, rm: Rm, frm: u8, [a, b, c]: [u64; 3]) -> (u64, u64) {
+    let fmt = op.info().fmt;
+    let x_src = matches!(fmt, Fmt::XToF | Fmt::XToFRm | Fmt::XToFRmExact);
+    let x_dst = matches!(fmt, Fmt::FToX | Fmt::FToXRm | Fmt::FCmp);
+    let mut p = Asm::new();
+    p.fs_on();
+    for (f, v) in [(1, a), (2, b), (3, c)] {
+        p.li(T1, v as i64).r(Op::FmvDX, f, T1, 0);
+    }
+    p.li(T1, a as i64);
+    p.csr(Op::Csrrwi, ZERO, Csr::FRM, frm);
+    p.csr(Op::Csrrwi, ZERO, Csr::FFLAGS, 0);
+    let (rd, rs1) = (if x_dst { A0 } else { 4 }, if x_src { T1 } else { 1 });
+    p.fp(op, rd, rs1, 2, 3, rm);
+    p.ebreak();
+    let cpu = run(&p);
+    assert_eq!(csr(&cpu, Csr::MCAUSE), 0, "{op:?} trapped");
+    let result = if x_dst { x(&cpu, A0) } else { cpu.hart().f(4) };
+    (result, csr(&cpu, Csr::FFLAGS))
+}
+
+/// `fflags` bits.
+pub const NV: u64 = 0x10;
+pub const DZ: u64 = 0x08;
+pub const OF: u64 = 0x04;
+pub const UF: u64 = 0x02;
+pub const NX: u64 = 0x01;
