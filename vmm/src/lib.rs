@@ -1,4 +1,43 @@
-//! `ospite-vmm`: the virtual machine monitor — the board, its devices, loaders, and many VMs at
-//! once.
+//! `ospite-vmm`: the virtual machine monitor. It builds a board with QEMU virt's memory map
+//! and devices ([`board`]), writes its device tree ([`fdt`]), loads firmware, kernels and ELF
+//! test programs ([`loader`]), boots them as QEMU does ([`reset`]), runs one VM ([`Vm`]) or
+//! many side by side ([`Vmm`]), and serves the `ospite` command.
 //!
-//! Not built yet: this crate's work is tracked in its own issue. It exports nothing so far.
+//! Guest behaviour is never a host error: a guest that powers off, faults, loops or runs out of
+//! time ends only its own VM, with an [`ExitReason`]. Bad input (a missing file, a malformed
+//! ELF, an image that does not fit) is an [`Error`] whose message is one line naming the input.
+//!
+//! # Example
+//!
+//! The built-in guest (what `ospite run` with no file starts), its console captured:
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use ospite_vmm::{run_one, Console, ExitReason, VmConfig};
+//!
+//! let console = Arc::new(Mutex::new(Vec::new()));
+//! let report = run_one(VmConfig::default(), Console::Capture(console.clone()));
+//! assert_eq!(report.exit, ExitReason::PowerOff(0));
+//! let text = String::from_utf8(console.lock().unwrap().clone()).unwrap();
+//! assert!(text.contains("primes below 20000: 2262"));
+//! ```
+
+pub mod board;
+pub mod config;
+mod demo;
+pub mod devices;
+pub mod disasm;
+mod error;
+pub mod fdt;
+pub mod loader;
+pub mod reset;
+mod vm;
+mod vmm;
+
+pub use config::{ConsoleSpec, Firmware, Observer, VmConfig};
+pub use error::{Error, Result};
+pub use vm::{
+    ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,
+    EXIT_TIME_LIMIT, SLICE,
+};
+pub use vmm::{run_one, CaptureWriter, Console, PrefixedLines, Vmm};

@@ -1,0 +1,288 @@
+//! An NS16550A UART: the console. Transmission is immediate (the transmitter is always empty),
+//! reception reads from a shared input queue that the host side fills; receive-data and
+//! transmitter-empty interrupts go to the PLIC through [`IrqLevels`].
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use ospite_mmu::{AccessSize, Device, DeviceError};
+
+use super::{IrqLevels, Wakeup};
+
+/// Bytes typed at the console, waiting for the guest to read them.
+#[derive(Clone, Debug, Default)]
+pub struct ConsoleInput {
+    queue: Arc<Mutex<VecDeque<u8>>>,
+    wakeup: Arc<Wakeup>,
+}
+
+impl ConsoleInput {
+    /// An empty queue whose pushes post `wakeup`.
+    pub fn new(wakeup: Arc<Wakeup>) -> ConsoleInput {
+        ConsoleInput {
+            queue: Arc::default(),
+            wakeup,
+        }
+    }
+
+    /// Appends bytes for the guest and wakes the VM.
+    pub fn push(&self, bytes: &[u8]) {
+        self.lock().extend(bytes);
+        self.wakeup.post();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<u8>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pop(&self) -> Option<u8> {
+        self.lock().pop_front()
+    }
+
+    fn ready(&self) -> bool {
+        !self.lock().is_empty()
+    }
+}
+
+/// Where the guest's console output goes.
+pub type ConsoleOutput = Box<dyn Write + Send>;
+
+const IER_RDI: u8 = 1;
+const IER_THRI: u8 = 2;
+const LCR_DLAB: u8 = 0x80;
+const LSR_DR: u8 = 0x01;
+const LSR_THRE: u8 = 0x20;
+const LSR_TEMT: u8 = 0x40;
+const IIR_NONE: u8 = 0x01;
+const IIR_THRI: u8 = 0x02;
+const IIR_RDI: u8 = 0x04;
+const IIR_FIFO: u8 = 0xc0;
+const MCR_LOOP: u8 = 0x10;
+
+/// The UART's registers.
+pub struct Uart16550 {
+    input: ConsoleInput,
+    output: ConsoleOutput,
+    irq: IrqLevels,
+    source: u32,
+    ier: u8,
+    lcr: u8,
+    mcr: u8,
+    scr: u8,
+    fcr: u8,
+    dll: u8,
+    dlm: u8,
+    /// A transmitter-empty interrupt is pending (set when THR empties or THRI is enabled,
+    /// cleared by reading IIR while it is reported, or by writing THR).
+    thri: bool,
+    /// A byte looped back in loopback mode.
+    loopback: VecDeque<u8>,
+}
+
+impl std::fmt::Debug for Uart16550 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uart16550")
+            .field("ier", &self.ier)
+            .field("lcr", &self.lcr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Uart16550 {
+    /// A UART reading `input`, writing `output`, raising PLIC source `source`.
+    pub fn new(input: ConsoleInput, output: ConsoleOutput, irq: IrqLevels, source: u32) -> Self {
+        Uart16550 {
+            input,
+            output,
+            irq,
+            source,
+            ier: 0,
+            lcr: 0x03,
+            mcr: 0,
+            scr: 0,
+            fcr: 0,
+            dll: 0x0c,
+            dlm: 0,
+            thri: false,
+            loopback: VecDeque::new(),
+        }
+    }
+
+    fn data_ready(&self) -> bool {
+        if self.mcr & MCR_LOOP != 0 {
+            !self.loopback.is_empty()
+        } else {
+            self.input.ready()
+        }
+    }
+
+    fn iir(&self) -> u8 {
+        let id = if self.ier & IER_RDI != 0 && self.data_ready() {
+            IIR_RDI
+        } else if self.ier & IER_THRI != 0 && self.thri {
+            IIR_THRI
+        } else {
+            IIR_NONE
+        };
+        id | if self.fcr & 1 != 0 { IIR_FIFO } else { 0 }
+    }
+
+    /// Recomputes the interrupt line (input may have arrived since the last access).
+    pub fn update(&mut self) {
+        let level = self.iir() & IIR_NONE == 0;
+        self.irq.set(self.source, level);
+    }
+
+    /// Flushes the output.
+    pub fn flush(&mut self) {
+        let _ = self.output.flush();
+    }
+
+    fn read_reg(&mut self, reg: u64) -> u8 {
+        let dlab = self.lcr & LCR_DLAB != 0;
+        match reg {
+            0 if dlab => self.dll,
+            0 => {
+                let byte = if self.mcr & MCR_LOOP != 0 {
+                    self.loopback.pop_front()
+                } else {
+                    self.input.pop()
+                };
+                byte.unwrap_or(0)
+            }
+            1 if dlab => self.dlm,
+            1 => self.ier,
+            2 => {
+                let iir = self.iir();
+                if iir & 0x0f == IIR_THRI {
+                    self.thri = false;
+                }
+                iir
+            }
+            3 => self.lcr,
+            4 => self.mcr,
+            5 => {
+                let dr = if self.data_ready() { LSR_DR } else { 0 };
+                dr | LSR_THRE | LSR_TEMT
+            }
+            // MSR: CTS, DSR and DCD asserted, as a connected terminal shows them.
+            6 => {
+                if self.mcr & MCR_LOOP != 0 {
+                    (self.mcr & 0x0f) << 4
+                } else {
+                    0xb0
+                }
+            }
+            7 => self.scr,
+            _ => 0,
+        }
+    }
+
+    fn write_reg(&mut self, reg: u64, value: u8) {
+        let dlab = self.lcr & LCR_DLAB != 0;
+        match reg {
+            0 if dlab => self.dll = value,
+            0 => {
+                if self.mcr & MCR_LOOP != 0 {
+                    self.loopback.push_back(value);
+                } else {
+                    // A console that cannot be written (a closed pipe) drops the byte: the
+                    // guest's UART has no notion of a reader.
+                    let _ = self.output.write_all(&[value]);
+                    if value == b'\n' {
+                        let _ = self.output.flush();
+                    }
+                }
+                self.thri = true;
+            }
+            1 if dlab => self.dlm = value,
+            1 => {
+                if value & IER_THRI != 0 && self.ier & IER_THRI == 0 {
+                    self.thri = true;
+                }
+                self.ier = value & 0x0f;
+            }
+            2 => {
+                self.fcr = value;
+                if value & 2 != 0 && self.mcr & MCR_LOOP != 0 {
+                    self.loopback.clear();
+                }
+            }
+            3 => self.lcr = value,
+            4 => self.mcr = value & 0x1f,
+            7 => self.scr = value,
+            _ => {}
+        }
+    }
+}
+
+impl Device for Uart16550 {
+    fn read(&mut self, offset: u64, size: AccessSize) -> Result<u64, DeviceError> {
+        let _ = size; // wider reads see the byte register in their low byte, as QEMU does
+        let v = self.read_reg(offset & 7);
+        self.update();
+        Ok(u64::from(v))
+    }
+
+    fn write(&mut self, offset: u64, size: AccessSize, value: u64) -> Result<(), DeviceError> {
+        let _ = size;
+        self.write_reg(offset & 7, value as u8);
+        self.update();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn uart() -> (Uart16550, ConsoleInput, Arc<Mutex<Vec<u8>>>, IrqLevels) {
+        let input = ConsoleInput::new(Arc::new(Wakeup::new()));
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let irq = IrqLevels::new();
+        let u = Uart16550::new(input.clone(), Box::new(Sink(out.clone())), irq.clone(), 10);
+        (u, input, out, irq)
+    }
+
+    #[test]
+    fn thr_writes_reach_the_output() {
+        let (mut u, _, out, _) = uart();
+        u.write(0, AccessSize::B1, u64::from(b'h')).unwrap();
+        u.write(0, AccessSize::B1, u64::from(b'i')).unwrap();
+        assert_eq!(out.lock().unwrap().as_slice(), b"hi");
+    }
+
+    #[test]
+    fn input_sets_data_ready_and_raises_rx_interrupt() {
+        let (mut u, input, _, irq) = uart();
+        u.write(1, AccessSize::B1, u64::from(IER_RDI)).unwrap();
+        input.push(b"a");
+        u.update();
+        assert_eq!(irq.get() & (1 << 10), 1 << 10);
+        assert_eq!(u.read(5, AccessSize::B1).unwrap() as u8 & LSR_DR, LSR_DR);
+        assert_eq!(u.read(2, AccessSize::B1).unwrap() as u8 & 0x0f, IIR_RDI);
+        assert_eq!(u.read(0, AccessSize::B1).unwrap(), u64::from(b'a'));
+        assert_eq!(irq.get() & (1 << 10), 0);
+    }
+
+    #[test]
+    fn thri_is_cleared_by_reading_iir() {
+        let (mut u, _, _, irq) = uart();
+        u.write(1, AccessSize::B1, u64::from(IER_THRI)).unwrap();
+        assert_eq!(irq.get() & (1 << 10), 1 << 10);
+        assert_eq!(u.read(2, AccessSize::B1).unwrap() as u8 & 0x0f, IIR_THRI);
+        assert_eq!(irq.get() & (1 << 10), 0);
+    }
+}
