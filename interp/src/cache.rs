@@ -15,14 +15,22 @@
 //!   change through `hart_mut`) forgets it.
 //! * Only RAM is cached (pages with a host page on the bus); code in device memory is fetched
 //!   and decoded each time. An instruction that straddles two pages is never cached.
+//!
+//! Each page also keeps the *blocks* built from its instructions: straight-line runs that start
+//! at a slot and end at a branch, a jump, an instruction that ends a block (see
+//! `exec::ends_block`), an instruction that cannot be cached, or the page's end. A block holds
+//! each instruction with its handler resolved, so the engine translates the pc, checks for stop
+//! requests and interrupts once per block. Blocks live and die with their page.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use ospite_isa::Inst;
 
+use crate::exec::{Handler, Kind};
+
 /// Slots per 4 KiB page: one per 2-byte parcel.
-const SLOTS: usize = 2048;
+pub(crate) const SLOTS: usize = 2048;
 
 /// A hasher for page numbers: a multiplicative mix is plenty for keys that are already
 /// well spread.
@@ -56,20 +64,84 @@ pub struct CacheStats {
     pub flushes: u64,
 }
 
-/// Decoded instructions per physical page.
-#[derive(Default)]
-pub(crate) struct DecodeCache {
+/// One instruction of a block: the instruction, its handler, and what the engine does around
+/// it.
+pub(crate) struct Decoded<B> {
+    pub exec: Handler<B>,
+    pub inst: Inst,
+    pub kind: Kind,
+    /// For [`Kind::Store`]: the access width in bytes.
+    pub width: u8,
+    /// For [`Kind::Store`]: the offset from `rs1` of the first byte written.
+    pub offset: i32,
+}
+
+/// The cached instructions and blocks of one physical page.
+struct Page<B> {
+    ppn: u64,
+    slots: Box<[Option<Inst>]>,
+    /// The block starting at each slot: its index in `blocks` plus one, or 0.
+    block_at: Box<[u16]>,
+    blocks: Vec<Box<[Decoded<B>]>>,
+}
+
+impl<B> Page<B> {
+    fn new(ppn: u64) -> Self {
+        Page {
+            ppn,
+            slots: vec![None; SLOTS].into_boxed_slice(),
+            block_at: vec![0; SLOTS].into_boxed_slice(),
+            blocks: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self, ppn: u64) {
+        self.ppn = ppn;
+        self.slots.fill(None);
+        self.block_at.fill(0);
+        self.blocks.clear();
+    }
+}
+
+/// Decoded instructions and blocks per physical page.
+pub(crate) struct DecodeCache<B> {
     index: HashMap<u64, usize, BuildHasherDefault<PageHasher>>,
-    pages: Vec<Box<[Option<Inst>]>>,
+    pages: Vec<Page<B>>,
     free: Vec<usize>,
     last: Option<(u64, usize)>,
     /// The virtual page the hart last fetched from and its cache page: while the translation
     /// context is unchanged, fetching in that page needs no translation and no lookup.
     fetch_page: Option<(u64, usize)>,
+    /// One bit per `ppn % 4096` of every cached page since the last flush: a store whose page's
+    /// bit is clear cannot have written cached code, without a hash lookup.
+    filter: [u64; 64],
+    /// Virtual pages (number plus one, 0 empty; direct-mapped) that stores have written
+    /// without touching cached code, in the current translation context and since code was
+    /// last cached: a store there needs no check. Emptied with the fetch page and whenever a
+    /// slot is filled.
+    clean_store_pages: [u64; CLEAN_STORE_PAGES],
     pub stats: CacheStats,
 }
 
-impl DecodeCache {
+/// Entries of [`DecodeCache::clean_store_pages`].
+const CLEAN_STORE_PAGES: usize = 16;
+
+impl<B> Default for DecodeCache<B> {
+    fn default() -> Self {
+        DecodeCache {
+            index: HashMap::default(),
+            pages: Vec::new(),
+            free: Vec::new(),
+            last: None,
+            fetch_page: None,
+            filter: [0; 64],
+            clean_store_pages: [0; CLEAN_STORE_PAGES],
+            stats: CacheStats::default(),
+        }
+    }
+}
+
+impl<B> DecodeCache<B> {
     #[inline]
     fn page(&mut self, ppn: u64) -> Option<usize> {
         if let Some((p, i)) = self.last {
@@ -82,11 +154,132 @@ impl DecodeCache {
         Some(i)
     }
 
+    /// The cache page holding physical address `pa`, if cached.
+    #[inline]
+    pub fn page_of(&mut self, pa: u64) -> Option<usize> {
+        self.page(pa >> 12)
+    }
+
+    /// The cache page for physical address `pa`, made (empty) if there is none.
+    pub fn page_or_new(&mut self, pa: u64) -> usize {
+        let ppn = pa >> 12;
+        if let Some(i) = self.page(ppn) {
+            return i;
+        }
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.pages[i].reset(ppn);
+                i
+            }
+            None => {
+                self.pages.push(Page::new(ppn));
+                self.pages.len() - 1
+            }
+        };
+        self.index.insert(ppn, i);
+        self.filter[(ppn as usize >> 6) & 63] |= 1 << (ppn & 63);
+        self.last = Some((ppn, i));
+        i
+    }
+
+    /// The physical page number of cache page `i`.
+    #[inline]
+    pub fn ppn(&self, i: usize) -> u64 {
+        self.pages[i].ppn
+    }
+
+    /// The cached instruction in slot `slot` of cache page `i`.
+    #[inline]
+    pub fn slot(&self, i: usize, slot: usize) -> Option<Inst> {
+        self.pages[i].slots[slot]
+    }
+
+    /// Caches `inst` in slot `slot` of cache page `i`.
+    #[inline]
+    pub fn set_slot(&mut self, i: usize, slot: usize, inst: Inst) {
+        self.pages[i].slots[slot] = Some(inst);
+        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
+    }
+
+    /// Whether virtual page `vpn` is known to hold no cached code (see
+    /// [`DecodeCache::mark_clean_store_page`]).
+    #[inline(always)]
+    pub fn is_clean_store_page(&self, vpn: u64) -> bool {
+        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] == vpn.wrapping_add(1)
+    }
+
+    /// Records that a store to virtual page `vpn` found no cached code there: until the
+    /// translation context changes or code is cached, stores there need no check.
+    #[inline]
+    pub fn mark_clean_store_page(&mut self, vpn: u64) {
+        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] = vpn.wrapping_add(1);
+    }
+
+    /// The block starting at slot `slot` of cache page `i`, if built.
+    #[inline(always)]
+    pub fn block_at(&self, i: usize, slot: usize) -> Option<usize> {
+        match self.pages[i].block_at[slot] {
+            0 => None,
+            b => Some(usize::from(b) - 1),
+        }
+    }
+
+    /// Block `b` of cache page `i`.
+    #[inline(always)]
+    pub fn block(&self, i: usize, b: usize) -> &[Decoded<B>] {
+        &self.pages[i].blocks[b]
+    }
+
+    /// Records `block`, starting at slot `slot` of cache page `i`; returns its number.
+    pub fn add_block(&mut self, i: usize, slot: usize, block: Box<[Decoded<B>]>) -> usize {
+        let page = &mut self.pages[i];
+        page.blocks.push(block);
+        // At most one block starts at each slot, so the count fits.
+        page.block_at[slot] = page.blocks.len() as u16;
+        page.blocks.len() - 1
+    }
+
+    /// The cache page of the remembered fetch page, when virtual address `va` is in it.
+    #[inline(always)]
+    pub fn fetch_page_of(&self, va: u64) -> Option<usize> {
+        match self.fetch_page {
+            Some((page, i)) if page == va >> 12 => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Whether a cached instruction overlaps the `len` bytes at physical address `pa` (which
+    /// must not cross a page). Data that shares a page with code can then be written without
+    /// dropping the page.
+    #[inline(always)]
+    pub fn holds_code(&self, pa: u64, len: u64) -> bool {
+        let ppn = pa >> 12;
+        if self.filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) == 0 {
+            return false;
+        }
+        self.holds_code_slow(pa, len)
+    }
+
+    #[inline(never)]
+    fn holds_code_slow(&self, pa: u64, len: u64) -> bool {
+        let Some(&i) = self.index.get(&(pa >> 12)) else {
+            return false;
+        };
+        // An instruction is at most 4 bytes and starts at an even address; one that starts in
+        // the page before is never cached.
+        let off = pa & 0xfff;
+        let first = (off.saturating_sub(2) >> 1) as usize;
+        let last = ((off + len.max(1) - 1) >> 1) as usize;
+        self.pages[i].slots[first..=last.min(SLOTS - 1)]
+            .iter()
+            .any(Option::is_some)
+    }
+
     /// The cached instruction at physical address `pa`, if any.
     #[inline]
     pub fn get(&mut self, pa: u64) -> Option<Inst> {
         let i = self.page(pa >> 12)?;
-        let hit = self.pages[i][((pa & 0xfff) >> 1) as usize];
+        let hit = self.pages[i].slots[((pa & 0xfff) >> 1) as usize];
         if hit.is_some() {
             self.stats.hits += 1;
         }
@@ -101,7 +294,7 @@ impl DecodeCache {
         if va >> 12 != page {
             return None;
         }
-        let hit = self.pages[i][((va & 0xfff) >> 1) as usize];
+        let hit = self.pages[i].slots[((va & 0xfff) >> 1) as usize];
         if hit.is_some() {
             self.stats.hits += 1;
         }
@@ -120,30 +313,13 @@ impl DecodeCache {
     #[inline]
     pub fn forget_fetch_page(&mut self) {
         self.fetch_page = None;
+        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
     }
 
     /// Caches `inst`, decoded from physical address `pa`.
     pub fn insert(&mut self, pa: u64, inst: Inst) {
-        let ppn = pa >> 12;
-        let i = match self.page(ppn) {
-            Some(i) => i,
-            None => {
-                let i = match self.free.pop() {
-                    Some(i) => {
-                        self.pages[i].fill(None);
-                        i
-                    }
-                    None => {
-                        self.pages.push(vec![None; SLOTS].into_boxed_slice());
-                        self.pages.len() - 1
-                    }
-                };
-                self.index.insert(ppn, i);
-                self.last = Some((ppn, i));
-                i
-            }
-        };
-        self.pages[i][((pa & 0xfff) >> 1) as usize] = Some(inst);
+        let i = self.page_or_new(pa);
+        self.set_slot(i, ((pa & 0xfff) >> 1) as usize, inst);
     }
 
     /// Whether nothing is cached.
@@ -174,6 +350,8 @@ impl DecodeCache {
         self.free.clear();
         self.last = None;
         self.fetch_page = None;
+        self.filter = [0; 64];
+        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
         self.stats.flushes += 1;
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use ospite_isa::{decode, Class, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
-use crate::cache::{CacheStats, DecodeCache};
-use crate::exec::{execute, Flow};
+use crate::cache::{CacheStats, DecodeCache, Decoded};
+use crate::exec::{ends_block, execute, resolve, Flow, Kind};
 use crate::hart::Hart;
 use crate::trace::{Before, Trace};
 use crate::trap::Exception;
@@ -65,7 +65,7 @@ pub trait Engine {
 pub struct Interpreter<B: Bus> {
     hart: Hart,
     bus: B,
-    cache: DecodeCache,
+    cache: DecodeCache<B>,
     debug_breakpoints: bool,
     stop: StopHandle,
     trace: Option<Trace>,
@@ -173,33 +173,293 @@ impl<B: Bus> Interpreter<B> {
         Ok(inst)
     }
 
-    /// After a store, SC or AMO: drops cached code on the pages it wrote.
+    /// After a store, SC or AMO: drops the pages it wrote when they hold cached code.
     fn after_store(&mut self, inst: &Inst, base: u64) {
         if self.cache.is_empty() {
             return;
         }
         let (va, width) = match inst.op.class() {
-            Class::Store(w) => (base.wrapping_add(inst.imm as i64 as u64), w),
+            Class::Store(w) | Class::FpStore(w) => (base.wrapping_add(inst.imm as i64 as u64), w),
             Class::StoreConditional(w) | Class::Amo(w) => (base, w),
             _ => return,
         };
         let ctx = self.hart.translate_ctx();
-        for at in [va, va.wrapping_add(u64::from(width) - 1)] {
+        for (at, len) in store_spans(va, width) {
+            if len == 0 {
+                continue;
+            }
             if let Ok(pa) =
                 self.hart
                     .mmu
                     .translate(&self.bus, &ctx, VirtAddr(at), AccessType::Store)
             {
-                self.cache.invalidate(pa.0);
+                if self.cache.holds_code(pa.0, len) {
+                    self.cache.invalidate(pa.0);
+                }
             }
         }
     }
 }
 
+/// The parts of a store of `width` bytes at `va` in each page it writes: (address, length),
+/// the second with length 0 when the store stays in one page.
+#[inline(always)]
+fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
+    let in_first = (PAGE_SIZE - (va & (PAGE_SIZE - 1))).min(u64::from(width));
+    let next = va.wrapping_add(in_first);
+    [(va, in_first), (next, u64::from(width) - in_first)]
+}
+
+/// The longest block, in instructions.
+const MAX_BLOCK: usize = 256;
+
+/// How a block's run ended, to be handled once the block is no longer borrowed.
+enum Exit {
+    /// At the end of the block, or early to take an interrupt.
+    Done,
+    /// An instruction raised an exception; it did not retire.
+    Fault(Exception),
+    /// A store wrote a page with cached code (`inst` with `rs1` as it was before).
+    Store(Inst, u64),
+    /// An `ebreak` with debug breakpoints on; it did not execute.
+    Breakpoint,
+    /// The block's last instruction, of [`Kind::End`], ran with this result.
+    End(Result<Flow, Exception>),
+}
+
+/// Counts `n` retired instructions (`minstret`, `mcycle`), unless inhibited.
+#[inline(always)]
+fn retire_n(hart: &mut Hart, n: u64) {
+    let inhibit = hart.csr.mcountinhibit;
+    if inhibit & 1 == 0 {
+        hart.cycle = hart.cycle.wrapping_add(n);
+    }
+    if inhibit & 4 == 0 {
+        hart.instret = hart.instret.wrapping_add(n);
+    }
+}
+
+/// How a store `d` that ran with `base` in `rs1` relates to cached code: `None` if it wrote
+/// none, else `Some(vpn)` with the virtual page to mark clean, or `Some(u64::MAX)` when it wrote
+/// cached code. Stores to pages marked clean are not translated again.
+#[inline(always)]
+fn store_check<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    cache: &DecodeCache<B>,
+    d: &Decoded<B>,
+    base: u64,
+) -> StoreCheck {
+    let va = base.wrapping_add(d.offset as i64 as u64);
+    let [(va, len), (next, rest)] = store_spans(va, d.width);
+    if rest == 0 && cache.is_clean_store_page(va >> 12) {
+        return StoreCheck::Clean;
+    }
+    stores_to_code(hart, bus, cache, va, len, next, rest)
+}
+
+/// What [`store_check`] found.
+enum StoreCheck {
+    /// The page was known to hold no cached code.
+    Clean,
+    /// The store wrote no cached code; its (single) virtual page may be marked clean.
+    NoCode(Option<u64>),
+    /// The store wrote cached code.
+    Code,
+}
+
+#[inline(never)]
+fn stores_to_code<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    cache: &DecodeCache<B>,
+    va: u64,
+    len: u64,
+    next: u64,
+    rest: u64,
+) -> StoreCheck {
+    let ctx = hart.translate_ctx();
+    let mut hit = |at: u64, len: u64| {
+        hart.mmu
+            .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
+            .is_ok_and(|pa| cache.holds_code(pa.0, len))
+    };
+    if hit(va, len) || (rest != 0 && hit(next, rest)) {
+        StoreCheck::Code
+    } else {
+        StoreCheck::NoCode((rest == 0).then_some(va >> 12))
+    }
+}
+
 impl<B: Bus> Interpreter<B> {
-    /// The run loop, compiled twice: with `TRACE` off it has no trace code at all.
-    fn run_loop<const TRACE: bool>(&mut self, budget: u64) -> StopReason {
+    /// The run loop with the trace on: one instruction at a time.
+    fn run_traced(&mut self, budget: u64) -> StopReason {
         for _ in 0..budget {
+            if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
+                return StopReason::StopRequested;
+            }
+            if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
+                self.cache.forget_fetch_page();
+            }
+            if let Some(stop) = self.step_one::<true>() {
+                return stop;
+            }
+        }
+        StopReason::BudgetSpent
+    }
+
+    /// Fetches, decodes (through the per-slot cache) and executes one instruction; the run
+    /// loop with the trace on, and the fallback for code that is not in blocks (device memory,
+    /// instructions across pages, fetch faults).
+    fn step_one<const TRACE: bool>(&mut self) -> Option<StopReason> {
+        let inst = match self.fetch() {
+            Ok(inst) => inst,
+            Err(e) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+                return None;
+            }
+        };
+        if inst.op == Op::Ebreak && self.debug_breakpoints {
+            return Some(StopReason::Breakpoint);
+        }
+        let base = self.hart.xi(inst.rs1.idx());
+        let before = TRACE.then(|| Before::capture(&self.hart, &inst));
+        let result = execute(&mut self.hart, &self.bus, &inst);
+        if let (Some(before), Ok(_)) = (before, &result) {
+            self.trace_commit(&inst, before);
+        }
+        match result {
+            Ok(Flow::Continue) => match inst.op.class() {
+                Class::Store(_)
+                | Class::FpStore(_)
+                | Class::StoreConditional(_)
+                | Class::Amo(_) => {
+                    self.after_store(&inst, base);
+                }
+                Class::Csr | Class::Return | Class::SfenceVma | Class::Trap => {
+                    self.cache.forget_fetch_page();
+                }
+                _ => {}
+            },
+            Ok(Flow::FenceI) => self.cache.flush(),
+            Ok(Flow::Wfi) => {
+                self.cache.forget_fetch_page();
+                if self.hart.wakeup_pending() == 0 {
+                    return Some(StopReason::Wfi);
+                }
+            }
+            Err(e) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+            }
+        }
+        None
+    }
+
+    /// The block at the pc: its cache page, its number, and whether it was just built. `None`
+    /// when the pc cannot be run from a block (a fetch fault, device memory, an instruction
+    /// that cannot be cached): the caller takes one step the slow way.
+    #[inline(always)]
+    fn find_block(&mut self) -> Option<(usize, usize, bool)> {
+        let pc = self.hart.pc;
+        let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
+        let i = match self.cache.fetch_page_of(pc) {
+            Some(i) => i,
+            None => self.enter_page(pc)?,
+        };
+        match self.cache.block_at(i, slot) {
+            Some(b) => Some((i, b, false)),
+            None => self.build_block(i, slot).map(|b| (i, b, true)),
+        }
+    }
+
+    /// Translates the pc and remembers its page; `None` on a fault or outside RAM.
+    #[inline(never)]
+    fn enter_page(&mut self, pc: u64) -> Option<usize> {
+        let ctx = self.hart.translate_ctx();
+        let pa = self
+            .hart
+            .mmu
+            .translate(&self.bus, &ctx, VirtAddr(pc), AccessType::Fetch)
+            .ok()?;
+        let i = match self.cache.page_of(pa.0) {
+            Some(i) => i,
+            None => {
+                self.bus.host_page(PhysAddr(pa.0 & !(PAGE_SIZE - 1)))?;
+                self.cache.page_or_new(pa.0)
+            }
+        };
+        self.cache.remember_fetch_page(pc, pa.0);
+        Some(i)
+    }
+
+    /// Builds the block starting at slot `slot` of cache page `i`, from the per-slot cache and
+    /// by decoding the slots not yet cached (counted as hits and misses).
+    #[inline(never)]
+    fn build_block(&mut self, i: usize, slot: usize) -> Option<usize> {
+        let ext = self.hart.config.extensions;
+        let base = self.cache.ppn(i) << 12;
+        let mut off = (slot as u64) << 1;
+        let mut insts: Vec<Decoded<B>> = Vec::new();
+        while off < PAGE_SIZE && insts.len() < MAX_BLOCK {
+            let s = (off >> 1) as usize;
+            let inst = match self.cache.slot(i, s) {
+                Some(inst) => {
+                    self.cache.stats.hits += 1;
+                    inst
+                }
+                None => {
+                    let Some(inst) = self.decode_at(base + off, ext) else {
+                        break;
+                    };
+                    self.cache.stats.misses += 1;
+                    self.cache.set_slot(i, s, inst);
+                    inst
+                }
+            };
+            let (exec, kind) = resolve::<B>(inst.op);
+            let (width, offset) = match inst.op.class() {
+                Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
+                Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
+                _ => (1, 0),
+            };
+            insts.push(Decoded {
+                exec,
+                inst,
+                kind,
+                width,
+                offset,
+            });
+            off += inst.size();
+            if ends_block(inst.op) {
+                break;
+            }
+        }
+        if insts.is_empty() {
+            return None;
+        }
+        Some(self.cache.add_block(i, slot, insts.into_boxed_slice()))
+    }
+
+    /// Decodes the instruction at physical address `pa` in RAM, if it is a valid instruction
+    /// that lies inside its page.
+    fn decode_at(&self, pa: u64, ext: ospite_isa::Extensions) -> Option<Inst> {
+        let low = self.bus.load(PhysAddr(pa), AccessSize::B2).ok()?;
+        let bits = if low & 3 != 3 {
+            low
+        } else if pa & (PAGE_SIZE - 1) == PAGE_SIZE - 2 {
+            return None;
+        } else {
+            self.bus.load(PhysAddr(pa), AccessSize::B4).ok()?
+        };
+        decode(bits as u32, ext).ok()
+    }
+
+    /// The run loop with the trace off: a block at a time.
+    fn run_blocks(&mut self, budget: u64) -> StopReason {
+        let mut left = budget;
+        while left > 0 {
             // A plain load first: the swap (a locked instruction) only when a stop is asked.
             if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
                 return StopReason::StopRequested;
@@ -207,41 +467,35 @@ impl<B: Bus> Interpreter<B> {
             if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                 self.cache.forget_fetch_page();
             }
-            let inst = match self.fetch() {
-                Ok(inst) => inst,
-                Err(e) => {
-                    self.hart.raise(e);
-                    self.cache.forget_fetch_page();
-                    continue;
+            let Some((i, b, fresh)) = self.find_block() else {
+                left -= 1;
+                match self.step_one::<false>() {
+                    Some(stop) => return stop,
+                    None => continue,
                 }
             };
-            if inst.op == Op::Ebreak && self.debug_breakpoints {
-                return StopReason::Breakpoint;
+            let (attempted, exit) = self.run_block(i, b, left);
+            if !fresh {
+                self.cache.stats.hits += attempted;
             }
-            let base = self.hart.xi(inst.rs1.idx());
-            let before = TRACE.then(|| Before::capture(&self.hart, &inst));
-            let result = execute(&mut self.hart, &self.bus, &inst);
-            if let (Some(before), Ok(_)) = (before, &result) {
-                self.trace_commit(&inst, before);
-            }
-            match result {
-                Ok(Flow::Continue) => match inst.op.class() {
-                    Class::Store(_) | Class::StoreConditional(_) | Class::Amo(_) => {
-                        self.after_store(&inst, base);
-                    }
-                    Class::Csr | Class::Return | Class::SfenceVma | Class::Trap => {
-                        self.cache.forget_fetch_page();
-                    }
-                    _ => {}
-                },
-                Ok(Flow::FenceI) => self.cache.flush(),
-                Ok(Flow::Wfi) => {
+            left -= attempted;
+            match exit {
+                Exit::Done => {}
+                Exit::Fault(e) => {
+                    self.hart.raise(e);
+                    self.cache.forget_fetch_page();
+                }
+                Exit::Store(inst, base) => self.after_store(&inst, base),
+                Exit::Breakpoint => return StopReason::Breakpoint,
+                Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
+                Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
+                Exit::End(Ok(Flow::Wfi)) => {
                     self.cache.forget_fetch_page();
                     if self.hart.wakeup_pending() == 0 {
                         return StopReason::Wfi;
                     }
                 }
-                Err(e) => {
+                Exit::End(Err(e)) => {
                     self.hart.raise(e);
                     self.cache.forget_fetch_page();
                 }
@@ -249,15 +503,88 @@ impl<B: Bus> Interpreter<B> {
         }
         StopReason::BudgetSpent
     }
+
+    /// Runs block `b` of cache page `i`, at most `left` instructions of it. Returns the
+    /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
+    #[inline(always)]
+    fn run_block(&mut self, i: usize, b: usize, left: u64) -> (u64, Exit) {
+        let hart = &mut self.hart;
+        let bus = &self.bus;
+        let cache = &self.cache;
+        let block = cache.block(i, b);
+        let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        let mut retired = 0;
+        let mut attempted = 0;
+        let mut exit = Exit::Done;
+        let mut clean = None;
+        for d in block {
+            attempted += 1;
+            match d.kind {
+                Kind::Plain => match (d.exec)(hart, bus, &d.inst) {
+                    Ok(_) => retired += 1,
+                    Err(e) => {
+                        exit = Exit::Fault(e);
+                        break;
+                    }
+                },
+                Kind::Store => {
+                    let base = hart.xi(d.inst.rs1.idx());
+                    match (d.exec)(hart, bus, &d.inst) {
+                        Ok(_) => retired += 1,
+                        Err(e) => {
+                            exit = Exit::Fault(e);
+                            break;
+                        }
+                    }
+                    if !cache.is_empty() {
+                        match store_check(hart, bus, cache, d, base) {
+                            StoreCheck::Clean => {}
+                            StoreCheck::NoCode(vpn) => {
+                                if vpn.is_some() {
+                                    clean = vpn;
+                                    break;
+                                }
+                            }
+                            StoreCheck::Code => {
+                                exit = Exit::Store(d.inst, base);
+                                break;
+                            }
+                        }
+                    }
+                    // A store to a device may have raised an interrupt line.
+                    if hart.wakeup_pending() != 0 {
+                        break;
+                    }
+                }
+                Kind::End => {
+                    if d.inst.op == Op::Ebreak && self.debug_breakpoints {
+                        attempted -= 1;
+                        exit = Exit::Breakpoint;
+                        break;
+                    }
+                    // The instruction may read or write the counters: count the block so far.
+                    retire_n(hart, retired);
+                    retired = 0;
+                    exit = Exit::End((d.exec)(hart, bus, &d.inst));
+                    break;
+                }
+            }
+        }
+        retire_n(hart, retired);
+        if let Some(vpn) = clean {
+            self.cache.mark_clean_store_page(vpn);
+        }
+        (attempted, exit)
+    }
 }
 
 impl<B: Bus> Engine for Interpreter<B> {
     fn run(&mut self, budget: u64) -> StopReason {
         // One test per call: the untraced loop carries no trace code.
         if self.trace.is_some() {
-            self.run_loop::<true>(budget)
+            self.run_traced(budget)
         } else {
-            self.run_loop::<false>(budget)
+            self.run_blocks(budget)
         }
     }
 

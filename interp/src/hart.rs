@@ -8,7 +8,7 @@ use ospite_isa::{Ext, Extensions, XReg};
 use ospite_mmu::{Mmu, Privilege, Reservation, TranslateCtx};
 
 use crate::csr::{CsrFile, IRQ_MASK, MENVCFG_STCE, STIP_BIT};
-use crate::trap::Interrupt;
+use crate::trap::{Interrupt, TrapCounts};
 
 /// The source of the `time` CSR: the board's timer (the CLINT's `mtime`), in its ticks.
 pub trait TimeSource: Send + Sync {
@@ -102,6 +102,8 @@ pub struct Hart {
     pub(crate) reservation: Option<Reservation>,
     pub(crate) mmu: Mmu,
     pub(crate) config: HartConfig,
+    /// Traps entered, for statistics (after the pinned fields; translated code never reads it).
+    pub(crate) traps: TrapCounts,
 }
 
 impl Hart {
@@ -156,6 +158,7 @@ impl Hart {
             reservation: None,
             mmu: Mmu::new(),
             config,
+            traps: TrapCounts::default(),
         }
     }
 

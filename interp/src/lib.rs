@@ -88,4 +88,4 @@ pub use cache::CacheStats;
 pub use engine::{Engine, Interpreter, StopHandle, StopReason};
 pub use exec::{alu, execute, Flow};
 pub use hart::{Hart, HartConfig, IrqLines, TimeSource};
-pub use trap::{Exception, ExceptionCause, Interrupt, CAUSE_INTERRUPT};
+pub use trap::{Exception, ExceptionCause, Interrupt, TrapCounts, CAUSE_INTERRUPT};

@@ -29,8 +29,9 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use ospite_isa::{Class, Inst, RegFile};
-use ospite_mmu::{AccessSize, Bus, VirtAddr};
+use ospite_mmu::{Bus, VirtAddr};
 
+use crate::exec::size_of;
 use crate::hart::Hart;
 
 /// The memory access an instruction is about to make, captured before it runs (its base
@@ -62,15 +63,6 @@ fn mask(value: u64, width: u8) -> u64 {
         value
     } else {
         value & ((1u64 << (8 * u32::from(width))) - 1)
-    }
-}
-
-fn size_of(width: u8) -> AccessSize {
-    match width {
-        1 => AccessSize::B1,
-        2 => AccessSize::B2,
-        4 => AccessSize::B4,
-        _ => AccessSize::B8,
     }
 }
 

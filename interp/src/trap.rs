@@ -139,6 +139,17 @@ impl Interrupt {
 /// The interrupt bit of `mcause`/`scause`.
 pub const CAUSE_INTERRUPT: u64 = 1 << 63;
 
+/// How many traps a hart has entered since it was built, counted at trap entry (whether taken
+/// in M-mode or delegated to S-mode). An `ebreak` that stops the engine as a debug breakpoint
+/// enters no trap and is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TrapCounts {
+    /// Synchronous exceptions taken (ecalls, faults, illegal instructions, breakpoints).
+    pub exceptions: u64,
+    /// Interrupts taken.
+    pub interrupts: u64,
+}
+
 impl Hart {
     /// Enters the trap handler for exception `e` raised by the instruction at `pc`: delegated to
     /// S-mode when the hart runs below M and `medeleg` says so, otherwise taken in M-mode.
@@ -151,7 +162,17 @@ impl Hart {
         self.enter_trap(irq.code(), true, 0);
     }
 
+    /// The traps this hart has entered so far: exceptions and interrupts taken.
+    pub fn trap_counts(&self) -> TrapCounts {
+        self.traps
+    }
+
     fn enter_trap(&mut self, code: u64, is_interrupt: bool, tval: u64) {
+        if is_interrupt {
+            self.traps.interrupts += 1;
+        } else {
+            self.traps.exceptions += 1;
+        }
         let deleg = if is_interrupt {
             self.csr.mideleg
         } else {

@@ -11,8 +11,9 @@ use super::fp;
 use crate::hart::Hart;
 use crate::trap::Exception;
 
+/// The access size of a table width (1, 2, 4 or 8 bytes).
 #[inline]
-fn size_of(width: u8) -> AccessSize {
+pub(crate) fn size_of(width: u8) -> AccessSize {
     match width {
         1 => AccessSize::B1,
         2 => AccessSize::B2,

@@ -5,10 +5,14 @@ mod alu;
 mod branch;
 mod csr;
 mod fp;
+mod handlers;
 mod mem;
 mod system;
 
+pub(crate) use mem::size_of;
+
 pub use alu::alu;
+pub(crate) use handlers::{ends_block, resolve, Handler, Kind};
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;
@@ -32,11 +36,20 @@ pub enum Flow {
 /// architectural has changed and the caller decides whether to [`Hart::raise`] it. An
 /// illegal-instruction exception carries the instruction's bits in `tval`.
 pub fn execute<B: Bus + ?Sized>(hart: &mut Hart, bus: &B, inst: &Inst) -> Result<Flow, Exception> {
+    let flow = execute_unretired(hart, bus, inst)?;
+    hart.retire();
+    Ok(flow)
+}
+
+/// [`execute`] without counting the instruction as retired: the engine counts a block's
+/// instructions together.
+pub(crate) fn execute_unretired<B: Bus + ?Sized>(
+    hart: &mut Hart,
+    bus: &B,
+    inst: &Inst,
+) -> Result<Flow, Exception> {
     match execute_inner(hart, bus, inst) {
-        Ok(flow) => {
-            hart.retire();
-            Ok(flow)
-        }
+        Ok(flow) => Ok(flow),
         Err(e) if e.cause == ExceptionCause::IllegalInstruction && e.tval == 0 => {
             Err(Exception::illegal(u64::from(inst.encode().unwrap_or(0))))
         }

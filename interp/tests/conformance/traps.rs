@@ -1,7 +1,7 @@
 //! Exceptions, delegation, and the xRET/WFI/SFENCE.VMA privilege rules.
 
 use crate::asm::*;
-use ospite_interp::{Engine, StopReason};
+use ospite_interp::{Engine, Interrupt, StopReason, TrapCounts};
 use ospite_isa::{Csr, Op};
 use ospite_mmu::Privilege;
 
@@ -203,4 +203,50 @@ fn wfi_with_nothing_pending_stops_the_engine_after_the_wfi() {
     assert_eq!(cpu.run(100), StopReason::Wfi);
     assert_eq!(cpu.hart().pc(), RAM + 4);
     assert_eq!(cpu.run(100), StopReason::Breakpoint);
+}
+
+#[test]
+fn trap_counts_count_exceptions_and_interrupts_taken() {
+    // ecall (delegated to S), then an illegal instruction (in M), then a timer interrupt, with
+    // handlers that return past the trapping instruction.
+    let mut p = Asm::new();
+    p.op(Op::Ecall); // to STVEC: sepc += 4, sret
+    p.word(0xffff_ffff); // to MTVEC: mepc += 4, mret
+    p.i(Op::Addi, A0, A0, 1).i(Op::Jal, ZERO, 0, -4);
+    let mut m = Asm::new();
+    m.csr(Op::Csrrs, T0, Csr::MEPC, ZERO)
+        .i(Op::Addi, T0, T0, 4)
+        .csr(Op::Csrrw, ZERO, Csr::MEPC, T0)
+        .op(Op::Mret);
+    let mut s = Asm::new();
+    s.csr(Op::Csrrs, T0, Csr::SEPC, ZERO)
+        .i(Op::Addi, T0, T0, 4)
+        .csr(Op::Csrrw, ZERO, Csr::SEPC, T0)
+        .op(Op::Sret);
+    let mut cpu = machine_with(
+        ospite_isa::Extensions::ALL,
+        &[(RAM, &p), (MTVEC, &m), (STVEC, &s)],
+    );
+    cpu.hart_mut().poke_csr(Csr::MEDELEG, 1 << 8);
+    cpu.hart_mut().set_privilege(Privilege::User);
+    let before = cpu.hart().trap_counts();
+    cpu.run(20);
+    let after_exceptions = cpu.hart().trap_counts();
+    cpu.hart_mut().poke_csr(Csr::MIE, 1 << 7);
+    cpu.hart().irq_lines().set(Interrupt::MachineTimer, true);
+    cpu.step();
+    assert_eq!(
+        (before, after_exceptions, cpu.hart().trap_counts()),
+        (
+            TrapCounts::default(),
+            TrapCounts {
+                exceptions: 2,
+                interrupts: 0
+            },
+            TrapCounts {
+                exceptions: 2,
+                interrupts: 1
+            }
+        )
+    );
 }
