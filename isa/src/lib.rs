@@ -7,6 +7,8 @@
 //! `-M no-aliases`. The crate is `no_std`, has no `unsafe`, and decoding never allocates.
 //! With the `alloc` feature (on by default), [`asm::Assembler`] builds guest code for tests:
 //! labels, forward branches and the usual pseudo-instructions, encoded through the same table.
+//! With the `elf` feature (which brings in `std` and the `object` crate), [`listing`] prints
+//! `objdump -d`'s listing of a RISC-V ELF file, line for line.
 //!
 //! ```
 //! use ospite_isa::{decode, Extensions, Op};
@@ -27,6 +29,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+#[cfg(feature = "elf")]
+extern crate std;
 
 #[cfg(feature = "alloc")]
 pub mod asm;
@@ -40,6 +44,8 @@ mod ext;
 mod facts;
 mod format;
 mod inst;
+#[cfg(feature = "elf")]
+pub mod listing;
 mod op;
 mod reg;
 

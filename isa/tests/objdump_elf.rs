@@ -1,25 +1,21 @@
-//! The real reference: whole programs listed by GNU objdump 2.40 and by our `objdump` example,
-//! line by line. Debian's OpenSBI (`fw_jump.elf`) and U-Boot (`uboot.elf`), and objects of our
-//! own compiled at test time from `tests/data/` with `-march=rv64gc_zba_zbb_zbc_zbs_zicsr_zifencei`
-//! (plus one program linked with picolibc): every listing line identical (address, hex column,
-//! mnemonic, operands; objdump's `<symbol>` and `# comment` annotations removed), and every
-//! instruction objdump decodes re-encoding to its bits.
+//! The real reference: whole programs listed by GNU objdump 2.40 and by `ospite_isa::listing` (what
+//! the `objdump` example and `ospite disasm` print), line by line. Debian's OpenSBI (`fw_jump.elf`)
+//! and U-Boot (`uboot.elf`), and objects of our own compiled at test time from `tests/data/` with
+//! `-march=rv64gc_zba_zbb_zbc_zbs_zicsr_zifencei` (plus one program linked with picolibc): every
+//! listing line identical (address, hex column, mnemonic, operands; objdump's `<symbol>` and
+//! `# comment` annotations removed), and every instruction objdump decodes re-encoding to its bits.
 //!
 //! Two differences are named rather than hidden, each counted in the test's output:
 //! `support::known_gap` (encodings where we follow the spec), and CSR names in files tagged with
-//! privileged spec 1.11, where objdump names CSRs by that spec (`0x34b` for `mtval2`, `ustatus`
-//! for `0x0`) while `ospite-isa` names them by spec 1.12.
+//! privileged spec 1.11, where objdump names CSRs by that spec (`0x34b` for `mtval2`, `ustatus` for
+//! `0x0`) while `ospite-isa` names them by spec 1.12.
 
 mod support;
-
-#[path = "../examples/objdump.rs"]
-#[allow(dead_code)]
-mod example;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ospite_isa::PrivSpec;
+use ospite_isa::{listing, PrivSpec};
 use support::{compare_in, known_gap, scratch, tool, Line, MARCH, OBJDUMP_EXTENSIONS};
 
 const OPENSBI: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
@@ -168,7 +164,7 @@ struct Tally {
 fn compare_listing(elf: &Path) -> usize {
     let name = elf.display().to_string();
     let bytes = std::fs::read(elf).expect("read the ELF file");
-    let ours = example::listing(&name, &bytes, OBJDUMP_EXTENSIONS).expect("our listing");
+    let ours = listing::listing(&name, &bytes, OBJDUMP_EXTENSIONS).expect("our listing");
     let ours: Vec<&str> = ours.lines().collect();
     let theirs = objdump_listing(elf);
     let spec = file_priv_spec(elf);

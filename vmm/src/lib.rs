@@ -40,4 +40,4 @@ pub use vm::{
     ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,
     EXIT_TIME_LIMIT, SLICE,
 };
-pub use vmm::{run_one, CaptureWriter, Console, PrefixedLines, Vmm};
+pub use vmm::{run_one, CaptureWriter, Console, PrefixedLines, Vmm, VmmRunning};

@@ -32,7 +32,7 @@ enum EngineKind {
 enum Cmd {
     /// Run a guest (with no file: the built-in guest).
     Run(RunArgs),
-    /// Print an objdump-style listing of a RISC-V ELF file.
+    /// Print the `objdump -d -M no-aliases` listing of a RISC-V ELF file.
     Disasm {
         /// The ELF file.
         file: PathBuf,

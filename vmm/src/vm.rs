@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ospite_interp::{CacheStats, Engine, Hart, HartConfig, Interpreter, StopReason, TimeSource};
+use ospite_interp::{
+    CacheStats, Engine, Hart, HartConfig, Interpreter, StopReason, TimeSource, TrapCounts,
+};
 use ospite_isa::{Csr, Extensions};
 use ospite_mmu::{MemoryMap, PhysAddr, Privilege, TlbStats};
 
@@ -122,6 +124,8 @@ pub struct VmStats {
     pub tlb: TlbStats,
     /// The interpreter's decode-cache counters.
     pub decode: CacheStats,
+    /// Exceptions and interrupts the hart took (summed over guest resets).
+    pub traps: TrapCounts,
 }
 
 impl VmStats {
@@ -157,13 +161,15 @@ impl std::fmt::Display for VmStats {
         write!(
             f,
             "{} instructions in {:.3} s ({:.3} s idle in wfi, {} sleeps): {:.1} guest MIPS; \
-             TLB hit rate {:.2}% ({} walks); decode cache hit rate {:.2}%; traps and \
-             interrupts: not counted by the interpreter yet",
+             {} exceptions and {} interrupts taken; TLB hit rate {:.2}% ({} walks); decode \
+             cache hit rate {:.2}%",
             self.instructions,
             self.wall.as_secs_f64(),
             self.idle.as_secs_f64(),
             self.wfi_sleeps,
             self.mips(),
+            self.traps.exceptions,
+            self.traps.interrupts,
             100.0 * self.tlb_hit_rate(),
             self.tlb.walks,
             100.0 * decode_rate,
@@ -490,10 +496,19 @@ impl Vm {
     /// A guest reset: the ROM and images are written again and the hart restarts at the ROM.
     fn reset(&mut self) -> Result<()> {
         self.stats.resets += 1;
+        self.count_traps();
         self.load()?;
         let mut cpu = Interpreter::new(Self::new_hart(&self.board), self.board.map.clone());
         std::mem::swap(&mut self.cpu, &mut cpu);
         self.attach_engine()
+    }
+
+    /// Adds the current hart's trap counts to the stats (before the hart is replaced at a reset,
+    /// and at the end).
+    fn count_traps(&mut self) {
+        let t = self.cpu.hart().trap_counts();
+        self.stats.traps.exceptions += t.exceptions;
+        self.stats.traps.interrupts += t.interrupts;
     }
 
     /// Whether the hart is stuck re-trapping at an M-mode handler that cannot be fetched.
@@ -518,6 +533,7 @@ impl Vm {
         self.cpu.set_trace(None);
         self.stats.tlb = self.cpu.hart().mmu().tlb().stats();
         self.stats.decode = self.cpu.cache_stats();
+        self.count_traps();
         VmReport {
             name: self.config.name.clone(),
             exit,

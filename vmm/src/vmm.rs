@@ -1,14 +1,16 @@
 //! Many VMs at once. Each VM gets its own thread, RAM, devices and hart; its console goes to
 //! its own sink; a VM that faults, runs out of budget or time, or panics the emulator ends
-//! alone, and the others run on. [`Vmm::run`] returns one [`VmReport`] per VM, in order.
+//! alone, and the others run on. [`Vmm::run`] returns one [`VmReport`] per VM, in order;
+//! [`Vmm::start`] returns at once with a [`VmHandle`] per VM (console input, quit).
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use crate::config::VmConfig;
 use crate::devices::uart16550::ConsoleOutput;
-use crate::vm::{ExitReason, Vm, VmReport, VmStats};
+use crate::vm::{ExitReason, Vm, VmHandle, VmReport, VmStats};
 
 /// Where one VM's console output goes.
 pub enum Console {
@@ -130,29 +132,96 @@ impl Vmm {
     /// built reports [`ExitReason::Error`]; one whose thread panics reports
     /// [`ExitReason::EmulatorBug`]; neither affects the others.
     pub fn run(self) -> Vec<VmReport> {
-        let threads: Vec<_> = self
+        self.start().wait()
+    }
+
+    /// Starts every VM, each on its own thread, and returns at once (once each VM is built),
+    /// with a [`VmHandle`] per VM for typing at its console or quitting it.
+    pub fn start(self) -> VmmRunning {
+        let spawned: Vec<_> = self
             .vms
             .into_iter()
             .map(|(config, console)| {
                 let name = config.name.clone();
-                let spawned = std::thread::Builder::new()
+                let thread_name = name.clone();
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let thread = std::thread::Builder::new()
                     .name(name.clone())
-                    .spawn(move || run_one(config, console));
-                (name, spawned)
+                    .spawn(move || match build(config, console) {
+                        Ok(mut vm) => {
+                            let _ = tx.send(Some(vm.handle()));
+                            run_caught(&mut vm)
+                        }
+                        Err(exit) => {
+                            let _ = tx.send(None);
+                            not_run(thread_name, exit)
+                        }
+                    })
+                    .map_err(|e| format!("cannot start a host thread: {e}"));
+                (name, rx, thread)
             })
             .collect();
-        threads
+        // The VMs are built in parallel; each thread sends its handle once its VM is built
+        // (nothing arrives from a thread that could not start).
+        let vms = spawned
             .into_iter()
-            .map(|(name, spawned)| {
-                let joined = match spawned {
-                    Ok(handle) => handle.join().map_err(|p| panic_message(&*p)),
-                    Err(e) => Err(format!("cannot start a host thread: {e}")),
-                };
-                joined.unwrap_or_else(|msg| VmReport {
-                    name,
-                    exit: ExitReason::EmulatorBug(msg),
-                    stats: VmStats::default(),
-                })
+            .map(|(name, rx, thread)| RunningVm {
+                name,
+                handle: thread.as_ref().ok().and_then(|_| rx.recv().ok().flatten()),
+                thread,
+            })
+            .collect();
+        VmmRunning { vms }
+    }
+}
+
+/// One VM of a [`VmmRunning`].
+#[derive(Debug)]
+struct RunningVm {
+    name: String,
+    handle: Option<VmHandle>,
+    thread: std::result::Result<JoinHandle<VmReport>, String>,
+}
+
+/// VMs started by [`Vmm::start`], running on their own threads.
+#[derive(Debug)]
+pub struct VmmRunning {
+    vms: Vec<RunningVm>,
+}
+
+impl VmmRunning {
+    /// The number of VMs.
+    pub fn len(&self) -> usize {
+        self.vms.len()
+    }
+
+    /// Whether there are no VMs.
+    pub fn is_empty(&self) -> bool {
+        self.vms.is_empty()
+    }
+
+    /// The handle of VM `index` (in the order they were added); `None` for a VM that could not
+    /// be built.
+    pub fn handle(&self, index: usize) -> Option<&VmHandle> {
+        self.vms.get(index)?.handle.as_ref()
+    }
+
+    /// Whether VM `index` has ended (its report is ready).
+    pub fn is_finished(&self, index: usize) -> bool {
+        self.vms
+            .get(index)
+            .is_some_and(|vm| vm.thread.as_ref().map_or(true, |t| t.is_finished()))
+    }
+
+    /// Waits for every VM and returns one report per VM, in the order they were added.
+    pub fn wait(self) -> Vec<VmReport> {
+        self.vms
+            .into_iter()
+            .map(|vm| {
+                let joined = vm
+                    .thread
+                    .and_then(|t| t.join().map_err(|p| panic_message(&*p)));
+                joined.unwrap_or_else(|msg| not_run(vm.name, ExitReason::EmulatorBug(msg)))
             })
             .collect()
     }
@@ -161,21 +230,40 @@ impl Vmm {
 /// Builds and runs one VM on the current thread, turning a panic into a report.
 pub fn run_one(config: VmConfig, console: Console) -> VmReport {
     let name = config.name.clone();
+    match build(config, console) {
+        Ok(mut vm) => run_caught(&mut vm),
+        Err(exit) => not_run(name, exit),
+    }
+}
+
+/// Builds a VM, or says why it could not be built (bad input, or a panic).
+fn build(config: VmConfig, console: Console) -> std::result::Result<Vm, ExitReason> {
     let output: ConsoleOutput = match console {
         Console::Writer(w) => w,
-        Console::PrefixedStdout => Box::new(PrefixedLines::new(&name)),
+        Console::PrefixedStdout => Box::new(PrefixedLines::new(&config.name)),
         Console::Capture(buf) => Box::new(CaptureWriter(buf)),
     };
-    let result = catch_unwind(AssertUnwindSafe(move || match Vm::new(config, output) {
-        Ok(mut vm) => vm.run(),
-        Err(e) => VmReport {
-            name: name.clone(),
-            exit: ExitReason::Error(e.to_string()),
-            stats: VmStats::default(),
-        },
-    }));
-    result.unwrap_or_else(|p| VmReport {
-        name: std::thread::current().name().unwrap_or("vm").to_owned(),
+    match catch_unwind(AssertUnwindSafe(move || Vm::new(config, output))) {
+        Ok(Ok(vm)) => Ok(vm),
+        Ok(Err(e)) => Err(ExitReason::Error(e.to_string())),
+        Err(p) => Err(ExitReason::EmulatorBug(panic_message(&*p))),
+    }
+}
+
+/// The report of a VM that never ran.
+fn not_run(name: String, exit: ExitReason) -> VmReport {
+    VmReport {
+        name,
+        exit,
+        stats: VmStats::default(),
+    }
+}
+
+/// Runs a built VM, turning a panic into a report.
+fn run_caught(vm: &mut Vm) -> VmReport {
+    let name = vm.config().name.clone();
+    catch_unwind(AssertUnwindSafe(|| vm.run())).unwrap_or_else(|p| VmReport {
+        name,
         exit: ExitReason::EmulatorBug(panic_message(&*p)),
         stats: VmStats::default(),
     })

@@ -1,5 +1,5 @@
-//! The device tree checked by `dtc`, the built-in guest, bad input at the command line, and
-//! many VMs at once.
+//! The device tree checked by `dtc`, the built-in guest, `ospite disasm`, bad input at the
+//! command line, and many VMs at once.
 
 mod support;
 
@@ -72,6 +72,27 @@ fn builtin_guest_prints_and_powers_off() {
     );
     assert!(text.contains("primes below 20000: 2262"), "{text}");
     assert!(stats.contains("guest MIPS"), "{stats}");
+}
+
+#[test]
+fn disasm_prints_the_isa_listing_of_opensbi() {
+    let expected = ospite_isa::listing::listing(
+        FW_JUMP,
+        &std::fs::read(FW_JUMP).unwrap(),
+        ospite_isa::Extensions::ALL,
+    )
+    .unwrap();
+    let out = Command::new(OSPITE)
+        .args(["disasm", FW_JUMP])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text.lines().count() > 30_000);
+    assert!(
+        text == expected,
+        "ospite disasm differs from ospite_isa::listing"
+    );
 }
 
 /// Runs `ospite` with `args`; returns the status and stderr, which must be one line.

@@ -41,24 +41,35 @@ impl Running {
 
     /// Waits until the console shows `needle` (after `from` bytes); returns where it ends.
     pub fn wait_for(&self, needle: &str, from: usize, timeout: Duration) -> usize {
-        let start = Instant::now();
-        loop {
-            let text = self.text();
-            if let Some(i) = text.get(from..).and_then(|t| t.find(needle)) {
-                return from + i + needle.len();
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "no {needle:?} after {timeout:?}; console so far:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_text(&self.console, needle, from, timeout)
     }
 
     pub fn finish(self) -> (VmReport, String) {
         let report = self.thread.join().unwrap();
         let text = String::from_utf8_lossy(&self.console.lock().unwrap()).into_owned();
         (report, text)
+    }
+}
+
+/// Waits until the captured `console` shows `needle` (after `from` bytes); returns where it
+/// ends. Panics with the console text after `timeout`.
+pub fn wait_for_text(
+    console: &Mutex<Vec<u8>>,
+    needle: &str,
+    from: usize,
+    timeout: Duration,
+) -> usize {
+    let start = Instant::now();
+    loop {
+        let text = String::from_utf8_lossy(&console.lock().unwrap()).into_owned();
+        if let Some(i) = text.get(from..).and_then(|t| t.find(needle)) {
+            return from + i + needle.len();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "no {needle:?} after {timeout:?}; console so far:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
