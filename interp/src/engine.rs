@@ -37,6 +37,13 @@ impl StopHandle {
     pub fn stop(&self) {
         self.0.store(true, Ordering::Release);
     }
+
+    /// Whether a stop was asked; clears the request (for engines built on this one).
+    #[inline]
+    pub fn take_request(&self) -> bool {
+        // A plain load first: the swap (a locked instruction) only when a stop is asked.
+        self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::AcqRel)
+    }
 }
 
 /// An execution engine for one hart.
@@ -69,6 +76,7 @@ pub struct Interpreter<B: Bus> {
     debug_breakpoints: bool,
     stop: StopHandle,
     trace: Option<Trace>,
+    mark_code_pages: bool,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -81,6 +89,7 @@ impl<B: Bus> Interpreter<B> {
             debug_breakpoints: false,
             stop: StopHandle::default(),
             trace: None,
+            mark_code_pages: false,
         }
     }
 
@@ -120,6 +129,57 @@ impl<B: Bus> Interpreter<B> {
     /// The bus.
     pub fn bus(&self) -> &B {
         &self.bus
+    }
+
+    /// When on, every page the interpreter starts caching decoded instructions of is marked as
+    /// code in RAM ([`Bus::set_code_page`]) and dropped from the hart's TLB, so that any store
+    /// to it, by translated code too, is noted by the MMU
+    /// ([`ospite_mmu::Mmu::take_code_writes`]). A translator that shares this interpreter turns
+    /// it on.
+    pub fn set_mark_code_pages(&mut self, on: bool) {
+        self.mark_code_pages = on;
+    }
+
+    /// Marks the page of `pa` as code, when [`Interpreter::set_mark_code_pages`] is on.
+    #[cold]
+    fn mark_code_page(&mut self, pa: u64) {
+        if self.bus.set_code_page(PhysAddr(pa), true) {
+            self.hart.mmu.tlb_mut().flush_phys_page(PhysAddr(pa));
+        }
+    }
+
+    /// [`Engine::run`], also returning the instructions attempted (as the budget counts them:
+    /// at most `budget`, fewer when it stopped early).
+    pub fn run_counted(&mut self, budget: u64) -> (StopReason, u64) {
+        // One test per call: the untraced loop carries no trace code.
+        if self.trace.is_some() {
+            self.run_traced(budget)
+        } else {
+            self.run_blocks(budget)
+        }
+    }
+
+    /// Whether the instruction trace is on.
+    pub fn is_tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// The hart and the bus at once (for an engine that runs this interpreter's hart with its
+    /// own code in between). The caller may change the pc's translation.
+    pub fn parts_mut(&mut self) -> (&mut Hart, &B) {
+        self.cache.forget_fetch_page();
+        (&mut self.hart, &self.bus)
+    }
+
+    /// Drops the decoded instructions of the physical page holding `pa` (another engine wrote
+    /// it).
+    pub fn invalidate_code_page(&mut self, pa: u64) {
+        self.cache.invalidate(pa);
+    }
+
+    /// Drops every decoded instruction.
+    pub fn flush_code(&mut self) {
+        self.cache.flush();
     }
 
     /// The decode cache's counters.
@@ -167,6 +227,9 @@ impl<B: Bus> Interpreter<B> {
                 .host_page(PhysAddr(pa.0 & !(PAGE_SIZE - 1)))
                 .is_some();
         if cacheable {
+            if self.mark_code_pages && self.cache.page_of(pa.0).is_none() {
+                self.mark_code_page(pa.0);
+            }
             self.cache.insert(pa.0, inst);
             self.cache.remember_fetch_page(pc.0, pa.0);
         }
@@ -293,19 +356,21 @@ fn stores_to_code<B: Bus>(
 
 impl<B: Bus> Interpreter<B> {
     /// The run loop with the trace on: one instruction at a time.
-    fn run_traced(&mut self, budget: u64) -> StopReason {
-        for _ in 0..budget {
+    fn run_traced(&mut self, budget: u64) -> (StopReason, u64) {
+        for i in 0..budget {
             if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
-                return StopReason::StopRequested;
+                return (StopReason::StopRequested, i);
             }
             if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                 self.cache.forget_fetch_page();
             }
-            if let Some(stop) = self.step_one::<true>() {
-                return stop;
+            match self.step_one::<true>() {
+                Some(StopReason::Breakpoint) => return (StopReason::Breakpoint, i),
+                Some(stop) => return (stop, i + 1),
+                None => {}
             }
         }
-        StopReason::BudgetSpent
+        (StopReason::BudgetSpent, budget)
     }
 
     /// Fetches, decodes (through the per-slot cache) and executes one instruction; the run
@@ -387,6 +452,9 @@ impl<B: Bus> Interpreter<B> {
             Some(i) => i,
             None => {
                 self.bus.host_page(PhysAddr(pa.0 & !(PAGE_SIZE - 1)))?;
+                if self.mark_code_pages {
+                    self.mark_code_page(pa.0);
+                }
                 self.cache.page_or_new(pa.0)
             }
         };
@@ -457,12 +525,12 @@ impl<B: Bus> Interpreter<B> {
     }
 
     /// The run loop with the trace off: a block at a time.
-    fn run_blocks(&mut self, budget: u64) -> StopReason {
+    fn run_blocks(&mut self, budget: u64) -> (StopReason, u64) {
         let mut left = budget;
         while left > 0 {
             // A plain load first: the swap (a locked instruction) only when a stop is asked.
             if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
-                return StopReason::StopRequested;
+                return (StopReason::StopRequested, budget - left);
             }
             if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                 self.cache.forget_fetch_page();
@@ -470,7 +538,10 @@ impl<B: Bus> Interpreter<B> {
             let Some((i, b, fresh)) = self.find_block() else {
                 left -= 1;
                 match self.step_one::<false>() {
-                    Some(stop) => return stop,
+                    Some(StopReason::Breakpoint) => {
+                        return (StopReason::Breakpoint, budget - left - 1);
+                    }
+                    Some(stop) => return (stop, budget - left),
                     None => continue,
                 }
             };
@@ -486,13 +557,13 @@ impl<B: Bus> Interpreter<B> {
                     self.cache.forget_fetch_page();
                 }
                 Exit::Store(inst, base) => self.after_store(&inst, base),
-                Exit::Breakpoint => return StopReason::Breakpoint,
+                Exit::Breakpoint => return (StopReason::Breakpoint, budget - left),
                 Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
                 Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
                 Exit::End(Ok(Flow::Wfi)) => {
                     self.cache.forget_fetch_page();
                     if self.hart.wakeup_pending() == 0 {
-                        return StopReason::Wfi;
+                        return (StopReason::Wfi, budget - left);
                     }
                 }
                 Exit::End(Err(e)) => {
@@ -501,7 +572,7 @@ impl<B: Bus> Interpreter<B> {
                 }
             }
         }
-        StopReason::BudgetSpent
+        (StopReason::BudgetSpent, budget)
     }
 
     /// Runs block `b` of cache page `i`, at most `left` instructions of it. Returns the
@@ -580,12 +651,7 @@ impl<B: Bus> Interpreter<B> {
 
 impl<B: Bus> Engine for Interpreter<B> {
     fn run(&mut self, budget: u64) -> StopReason {
-        // One test per call: the untraced loop carries no trace code.
-        if self.trace.is_some() {
-            self.run_traced(budget)
-        } else {
-            self.run_blocks(budget)
-        }
+        self.run_counted(budget).0
     }
 
     fn hart(&self) -> &Hart {

@@ -284,6 +284,19 @@ impl Hart {
         TranslateCtx::from_mstatus(self.privilege, self.csr.mstatus, self.csr.satp)
     }
 
+    /// Counts `n` retired instructions (`minstret`, `mcycle`), each unless inhibited by
+    /// `mcountinhibit`: for engines that run instructions without [`crate::execute`].
+    #[inline]
+    pub fn retire_many(&mut self, n: u64) {
+        let inhibit = self.csr.mcountinhibit;
+        if inhibit & 1 == 0 {
+            self.cycle = self.cycle.wrapping_add(n);
+        }
+        if inhibit & 4 == 0 {
+            self.instret = self.instret.wrapping_add(n);
+        }
+    }
+
     /// Counts one retired instruction (`minstret`, `mcycle`), unless inhibited.
     #[inline]
     pub(crate) fn retire(&mut self) {

@@ -86,6 +86,6 @@ mod trap;
 
 pub use cache::CacheStats;
 pub use engine::{Engine, Interpreter, StopHandle, StopReason};
-pub use exec::{alu, execute, Flow};
+pub use exec::{alu, execute, execute_unretired, Flow};
 pub use hart::{Hart, HartConfig, IrqLines, TimeSource};
 pub use trap::{Exception, ExceptionCause, Interrupt, TrapCounts, CAUSE_INTERRUPT};

@@ -55,6 +55,22 @@ pub trait Bus {
         let _ = addr;
         None
     }
+
+    /// Marks (`true`) or unmarks the RAM page holding `addr` as holding translated code, so that
+    /// TLB store entries for it take the slow path ([`crate::tlb::TLB_CODE`]). Returns whether the
+    /// page is RAM that can be marked; the default marks nothing.
+    fn set_code_page(&self, addr: PhysAddr, code: bool) -> bool {
+        let _ = (addr, code);
+        false
+    }
+
+    /// Clears the dirty mark of the RAM page holding `addr` (a translator does this when it
+    /// translates the page, to learn later whether anything, a device included, wrote it).
+    /// Returns whether the page is RAM; the default does nothing.
+    fn clear_dirty_page(&self, addr: PhysAddr) -> bool {
+        let _ = addr;
+        false
+    }
 }
 
 /// Forwards every [`Bus`] method through a pointer type, so a shared or borrowed bus is a bus.
@@ -96,6 +112,16 @@ macro_rules! forward_bus {
             #[inline]
             fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
                 (**self).host_page(addr)
+            }
+
+            #[inline]
+            fn set_code_page(&self, addr: PhysAddr, code: bool) -> bool {
+                (**self).set_code_page(addr, code)
+            }
+
+            #[inline]
+            fn clear_dirty_page(&self, addr: PhysAddr) -> bool {
+                (**self).clear_dirty_page(addr)
             }
         }
     )*};

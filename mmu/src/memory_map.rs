@@ -361,6 +361,26 @@ impl Bus for MemoryMap {
             code: r.ram.code_pages().get(page),
         })
     }
+
+    fn set_code_page(&self, addr: PhysAddr, code: bool) -> bool {
+        let Some((r, off)) = self.ram_at(addr) else {
+            return false;
+        };
+        if code {
+            r.ram.code_pages().set(off >> PAGE_SHIFT);
+        } else {
+            r.ram.code_pages().clear(off >> PAGE_SHIFT);
+        }
+        true
+    }
+
+    fn clear_dirty_page(&self, addr: PhysAddr) -> bool {
+        let Some((r, off)) = self.ram_at(addr) else {
+            return false;
+        };
+        r.ram.dirty_pages().clear(off >> PAGE_SHIFT);
+        true
+    }
 }
 
 #[cfg(test)]

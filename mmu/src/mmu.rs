@@ -3,7 +3,7 @@
 use crate::access::{AccessSize, AccessType};
 use crate::addr::{PhysAddr, VirtAddr, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE};
 use crate::amo::{AmoOp, Reservation};
-use crate::bus::Bus;
+use crate::bus::{Bus, HostPage};
 use crate::context::TranslateCtx;
 use crate::fault::{BusFault, MemFault};
 use crate::satp::{Asid, Satp};
@@ -18,12 +18,39 @@ use crate::walk::walk;
 #[derive(Debug, Default)]
 pub struct Mmu {
     tlb: Tlb,
+    /// Physical pages holding translated code that stores were translated to, oldest first,
+    /// until a translator takes them ([`Mmu::take_code_writes`]).
+    code_writes: Vec<u64>,
 }
 
 impl Mmu {
     /// An MMU with an empty TLB.
     pub fn new() -> Mmu {
-        Mmu { tlb: Tlb::new() }
+        Mmu {
+            tlb: Tlb::new(),
+            code_writes: Vec::new(),
+        }
+    }
+
+    /// Whether a store was translated to a page marked as holding translated code
+    /// ([`crate::Bus::set_code_page`]) since the last [`Mmu::take_code_writes`]. One test of a
+    /// length: a translator asks after every run of another engine.
+    #[inline]
+    pub fn has_code_writes(&self) -> bool {
+        !self.code_writes.is_empty()
+    }
+
+    /// The 4 KiB-aligned physical pages holding translated code that stores were translated to
+    /// (possibly repeated; a store that then faulted may be included), and forgets them.
+    pub fn take_code_writes(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.code_writes)
+    }
+
+    #[cold]
+    fn note_code_write(&mut self, phys: u64) {
+        if self.code_writes.last() != Some(&phys) {
+            self.code_writes.push(phys);
+        }
     }
 
     /// The TLB (for translated code's layout and pointer, and the counters).
@@ -62,12 +89,22 @@ impl Mmu {
         if let Some(e) = self.tlb.lookup_fast(mode, access, va) {
             let (tag, phys) = (e.tag, e.phys);
             if tag & (TLB_CODE | TLB_NOTDIRTY) != 0 {
+                if tag & TLB_CODE != 0 {
+                    self.note_code_write(phys);
+                }
                 self.refresh(bus, mode, access, va, phys);
             }
             self.tlb.count_hit();
             return Ok(PhysAddr(phys | va.page_offset()));
         }
         self.translate_miss(bus, ctx, mode, va, access)
+    }
+
+    #[inline]
+    fn note_store_to_code(&mut self, access: AccessType, ppage: u64, host: Option<HostPage>) {
+        if access == AccessType::Store && host.is_some_and(|h| h.code) {
+            self.note_code_write(ppage);
+        }
     }
 
     /// Recomputes the slow-path flags of a fast entry, so that translated code stops taking the
@@ -100,6 +137,7 @@ impl Mmu {
         if !ctx.is_paged(access) {
             let ppage = va.0 & PAGE_MASK;
             let host = bus.host_page(PhysAddr(ppage));
+            self.note_store_to_code(access, ppage, host);
             self.tlb.fill_fast(mode, access, va, ppage, host, PAGE_SIZE);
             return Ok(PhysAddr(va.0));
         }
@@ -108,6 +146,7 @@ impl Mmu {
         }
         if let Some(leaf) = self.tlb.lookup_l2(ctx, va, access) {
             let host = bus.host_page(PhysAddr(leaf.ppage));
+            self.note_store_to_code(access, leaf.ppage, host);
             let size = 1u64 << (PAGE_SHIFT + 9 * u32::from(leaf.level));
             self.tlb.fill_fast(mode, access, va, leaf.ppage, host, size);
             return Ok(PhysAddr(leaf.ppage | va.page_offset()));
@@ -118,6 +157,7 @@ impl Mmu {
                 self.tlb.insert_l2(ctx.satp.asid(), va, &w);
                 let ppage = w.pa.0 & PAGE_MASK;
                 let host = bus.host_page(PhysAddr(ppage));
+                self.note_store_to_code(access, ppage, host);
                 self.tlb
                     .fill_fast(mode, access, va, ppage, host, w.page_size());
                 Ok(w.pa)

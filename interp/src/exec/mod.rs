@@ -41,9 +41,9 @@ pub fn execute<B: Bus + ?Sized>(hart: &mut Hart, bus: &B, inst: &Inst) -> Result
     Ok(flow)
 }
 
-/// [`execute`] without counting the instruction as retired: the engine counts a block's
-/// instructions together.
-pub(crate) fn execute_unretired<B: Bus + ?Sized>(
+/// [`execute`] without counting the instruction as retired, for engines that count a block's
+/// instructions together ([`Hart::retire_many`]).
+pub fn execute_unretired<B: Bus + ?Sized>(
     hart: &mut Hart,
     bus: &B,
     inst: &Inst,

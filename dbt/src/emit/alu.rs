@@ -1,0 +1,314 @@
+//! Native x86-64 code for integer operations: RV64I, M, Zba, Zbb, Zbs and Zicond. The result
+//! ends in `rax`; `rcx` and `rdx` are scratch. Division follows RISC-V, which never traps:
+//! by zero gives all ones (quotient) or the dividend (remainder), and `MIN / -1` gives `MIN`
+//! and remainder 0.
+
+use iced_x86::code_asm::*;
+use iced_x86::IcedError;
+use ospite_isa::{Inst, Op};
+
+use super::{x, xd, HostFeatures};
+
+/// Whether `op` has native code here (the rest run through the interpreter's semantics).
+pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
+    use Op::*;
+    match op {
+        Clz | Clzw => f.lzcnt,
+        Ctz | Ctzw => f.bmi1,
+        Cpop | Cpopw => f.popcnt,
+        Add | Sub | And | Or | Xor | Addi | Andi | Ori | Xori | Slt | Slti | Sltu | Sltiu | Sll
+        | Srl | Sra | Slli | Srli | Srai | Addw | Subw | Addiw | Sllw | Srlw | Sraw | Slliw
+        | Srliw | Sraiw | Mul | Mulw | Mulh | Mulhu | Mulhsu | Div | Divu | Rem | Remu | Divw
+        | Divuw | Remw | Remuw | Sh1add | Sh2add | Sh3add | AddUw | Sh1addUw | Sh2addUw
+        | Sh3addUw | SlliUw | Andn | Orn | Xnor | Max | Min | Maxu | Minu | SextB | SextH
+        | ZextH | Rol | Ror | Rori | Rolw | Rorw | Roriw | Rev8 | Bclr | Bset | Binv | Bext
+        | Bclri | Bseti | Binvi | Bexti | CzeroEqz | CzeroNez => true,
+        _ => false,
+    }
+}
+
+/// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`.
+pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
+    use Op::*;
+    let (r1, r2, imm) = (inst.rs1.num(), inst.rs2.num(), inst.imm);
+    let uimm = imm as u32;
+    match inst.op {
+        Add | Sub | And | Or | Xor | Mul => {
+            a.mov(rax, x(r1))?;
+            match inst.op {
+                Add => a.add(rax, x(r2))?,
+                Sub => a.sub(rax, x(r2))?,
+                And => a.and(rax, x(r2))?,
+                Or => a.or(rax, x(r2))?,
+                Xor => a.xor(rax, x(r2))?,
+                _ => a.imul_2(rax, x(r2))?,
+            }
+        }
+        Addi | Andi | Ori | Xori => {
+            a.mov(rax, x(r1))?;
+            match inst.op {
+                Addi => a.add(rax, imm)?,
+                Andi => a.and(rax, imm)?,
+                Ori => a.or(rax, imm)?,
+                _ => a.xor(rax, imm)?,
+            }
+        }
+        Slt | Sltu | Slti | Sltiu => {
+            a.mov(rax, x(r1))?;
+            match inst.op {
+                Slt | Sltu => a.cmp(rax, x(r2))?,
+                _ => a.cmp(rax, imm)?,
+            }
+            match inst.op {
+                Slt | Slti => a.setl(al)?,
+                _ => a.setb(al)?,
+            }
+            a.movzx(eax, al)?;
+        }
+        Sll | Srl | Sra | Rol | Ror => {
+            a.mov(rax, x(r1))?;
+            a.mov(rcx, x(r2))?;
+            match inst.op {
+                Sll => a.shl(rax, cl)?,
+                Srl => a.shr(rax, cl)?,
+                Sra => a.sar(rax, cl)?,
+                Rol => a.rol(rax, cl)?,
+                _ => a.ror(rax, cl)?,
+            }
+        }
+        Slli | Srli | Srai | Rori => {
+            a.mov(rax, x(r1))?;
+            match inst.op {
+                Slli => a.shl(rax, uimm)?,
+                Srli => a.shr(rax, uimm)?,
+                Srai => a.sar(rax, uimm)?,
+                _ => a.ror(rax, uimm)?,
+            }
+        }
+        Addw | Subw | Mulw => {
+            a.mov(eax, xd(r1))?;
+            match inst.op {
+                Addw => a.add(eax, xd(r2))?,
+                Subw => a.sub(eax, xd(r2))?,
+                _ => a.imul_2(eax, xd(r2))?,
+            }
+            a.movsxd(rax, eax)?;
+        }
+        Addiw => {
+            a.mov(eax, xd(r1))?;
+            a.add(eax, imm)?;
+            a.movsxd(rax, eax)?;
+        }
+        Sllw | Srlw | Sraw | Rolw | Rorw => {
+            a.mov(eax, xd(r1))?;
+            a.mov(ecx, xd(r2))?;
+            match inst.op {
+                Sllw => a.shl(eax, cl)?,
+                Srlw => a.shr(eax, cl)?,
+                Sraw => a.sar(eax, cl)?,
+                Rolw => a.rol(eax, cl)?,
+                _ => a.ror(eax, cl)?,
+            }
+            a.movsxd(rax, eax)?;
+        }
+        Slliw | Srliw | Sraiw | Roriw => {
+            a.mov(eax, xd(r1))?;
+            match inst.op {
+                Slliw => a.shl(eax, uimm)?,
+                Srliw => a.shr(eax, uimm)?,
+                Sraiw => a.sar(eax, uimm)?,
+                _ => a.ror(eax, uimm)?,
+            }
+            a.movsxd(rax, eax)?;
+        }
+        Mulh | Mulhu => {
+            a.mov(rax, x(r1))?;
+            if inst.op == Mulh {
+                a.imul(x(r2))?;
+            } else {
+                a.mul(x(r2))?;
+            }
+            a.mov(rax, rdx)?;
+        }
+        Mulhsu => {
+            // The unsigned high half, minus rs2 when rs1 is negative.
+            a.mov(rax, x(r1))?;
+            a.mul(x(r2))?;
+            a.mov(rax, x(r1))?;
+            a.sar(rax, 63)?;
+            a.and(rax, x(r2))?;
+            a.sub(rdx, rax)?;
+            a.mov(rax, rdx)?;
+        }
+        Div | Rem | Divu | Remu => divide(a, inst.op, r1, r2, false)?,
+        Divw | Remw | Divuw | Remuw => divide(a, inst.op, r1, r2, true)?,
+        Sh1add | Sh2add | Sh3add | Sh1addUw | Sh2addUw | Sh3addUw => {
+            if matches!(inst.op, Sh1addUw | Sh2addUw | Sh3addUw) {
+                a.mov(eax, xd(r1))?;
+            } else {
+                a.mov(rax, x(r1))?;
+            }
+            a.mov(rcx, x(r2))?;
+            match inst.op {
+                Sh1add | Sh1addUw => a.lea(rax, qword_ptr(rcx + rax * 2))?,
+                Sh2add | Sh2addUw => a.lea(rax, qword_ptr(rcx + rax * 4))?,
+                _ => a.lea(rax, qword_ptr(rcx + rax * 8))?,
+            }
+        }
+        AddUw => {
+            a.mov(eax, xd(r1))?;
+            a.add(rax, x(r2))?;
+        }
+        SlliUw => {
+            a.mov(eax, xd(r1))?;
+            a.shl(rax, uimm)?;
+        }
+        Andn | Orn => {
+            a.mov(rax, x(r2))?;
+            a.not(rax)?;
+            if inst.op == Andn {
+                a.and(rax, x(r1))?;
+            } else {
+                a.or(rax, x(r1))?;
+            }
+        }
+        Xnor => {
+            a.mov(rax, x(r1))?;
+            a.xor(rax, x(r2))?;
+            a.not(rax)?;
+        }
+        Clz => a.lzcnt(rax, x(r1))?,
+        Ctz => a.tzcnt(rax, x(r1))?,
+        Cpop => a.popcnt(rax, x(r1))?,
+        Clzw => a.lzcnt(eax, xd(r1))?,
+        Ctzw => a.tzcnt(eax, xd(r1))?,
+        Cpopw => a.popcnt(eax, xd(r1))?,
+        Max | Min | Maxu | Minu => {
+            a.mov(rax, x(r1))?;
+            a.mov(rcx, x(r2))?;
+            a.cmp(rax, rcx)?;
+            match inst.op {
+                Max => a.cmovl(rax, rcx)?,
+                Min => a.cmovg(rax, rcx)?,
+                Maxu => a.cmovb(rax, rcx)?,
+                _ => a.cmova(rax, rcx)?,
+            }
+        }
+        SextB => a.movsx(rax, byte_ptr(super::x_addr(r1)))?,
+        SextH => a.movsx(rax, word_ptr(super::x_addr(r1)))?,
+        ZextH => a.movzx(eax, word_ptr(super::x_addr(r1)))?,
+        Rev8 => {
+            a.mov(rax, x(r1))?;
+            a.bswap(rax)?;
+        }
+        Bclr | Bset | Binv | Bext => {
+            a.mov(rax, x(r1))?;
+            a.mov(rcx, x(r2))?;
+            match inst.op {
+                Bclr => a.btr(rax, rcx)?,
+                Bset => a.bts(rax, rcx)?,
+                Binv => a.btc(rax, rcx)?,
+                _ => {
+                    a.bt(rax, rcx)?;
+                    a.setb(al)?;
+                    a.movzx(eax, al)?;
+                }
+            }
+        }
+        Bclri | Bseti | Binvi | Bexti => {
+            a.mov(rax, x(r1))?;
+            match inst.op {
+                Bclri => a.btr(rax, uimm)?,
+                Bseti => a.bts(rax, uimm)?,
+                Binvi => a.btc(rax, uimm)?,
+                _ => {
+                    a.bt(rax, uimm)?;
+                    a.setb(al)?;
+                    a.movzx(eax, al)?;
+                }
+            }
+        }
+        CzeroEqz | CzeroNez => {
+            a.mov(rax, x(r1))?;
+            a.xor(ecx, ecx)?;
+            a.cmp(x(r2), 0)?;
+            if inst.op == CzeroEqz {
+                a.cmove(rax, rcx)?;
+            } else {
+                a.cmovne(rax, rcx)?;
+            }
+        }
+        _ => unreachable!("{:?} has no native code", inst.op),
+    }
+    a.mov(x(inst.rd.num()), rax)
+}
+
+/// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).
+fn divide(a: &mut CodeAssembler, op: Op, r1: u8, r2: u8, word: bool) -> Result<(), IcedError> {
+    use Op::*;
+    let signed = matches!(op, Div | Rem | Divw | Remw);
+    let quotient = matches!(op, Div | Divu | Divw | Divuw);
+    let mut by_zero = a.create_label();
+    let mut done = a.create_label();
+    if word {
+        a.mov(eax, xd(r1))?;
+        a.mov(ecx, xd(r2))?;
+        a.test(ecx, ecx)?;
+    } else {
+        a.mov(rax, x(r1))?;
+        a.mov(rcx, x(r2))?;
+        a.test(rcx, rcx)?;
+    }
+    a.je(by_zero)?;
+    if signed {
+        // By -1: the quotient is the negation (MIN stays MIN), the remainder 0; x86 would trap
+        // on MIN / -1.
+        let mut general = a.create_label();
+        if word {
+            a.cmp(ecx, -1)?;
+        } else {
+            a.cmp(rcx, -1)?;
+        }
+        a.jne(general)?;
+        if quotient {
+            if word {
+                a.neg(eax)?;
+            } else {
+                a.neg(rax)?;
+            }
+        } else {
+            a.xor(eax, eax)?;
+        }
+        a.jmp(done)?;
+        a.set_label(&mut general)?;
+        if word {
+            a.cdq()?;
+            a.idiv(ecx)?;
+        } else {
+            a.cqo()?;
+            a.idiv(rcx)?;
+        }
+    } else {
+        a.xor(edx, edx)?;
+        if word {
+            a.div(ecx)?;
+        } else {
+            a.div(rcx)?;
+        }
+    }
+    if !quotient {
+        a.mov(rax, rdx)?;
+    }
+    a.jmp(done)?;
+    a.set_label(&mut by_zero)?;
+    if quotient {
+        a.mov(rax, -1i64)?;
+    }
+    // Otherwise the remainder is the dividend, already in (e)ax.
+    a.zero_bytes()?;
+    a.set_label(&mut done)?;
+    if word {
+        a.movsxd(rax, eax)?;
+    }
+    Ok(())
+}

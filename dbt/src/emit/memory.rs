@@ -1,0 +1,97 @@
+//! Loads and stores with the TLB hit test inline (see `ospite_mmu::tlb` for the layout): the
+//! fast table of the current regime is at `[rbp + load_table]`/`[rbp + store_table]`; a hit is
+//! a compare of the masked address with the entry's tag and an add of its host addend. A miss
+//! (or a flagged entry: device memory, a code page, a page not yet dirty, a misaligned access)
+//! calls the interpreter's semantics for the instruction out of line.
+
+use iced_x86::code_asm::*;
+use iced_x86::IcedError;
+use ospite_isa::Class;
+use ospite_mmu::tlb::{
+    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
+};
+use ospite_mmu::PAGE_SHIFT;
+
+use super::{x, Emitter};
+use crate::state::JitState;
+
+/// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
+pub(super) struct SlowPath {
+    k: usize,
+    label: CodeLabel,
+    resume: CodeLabel,
+}
+
+impl Emitter<'_> {
+    /// A load or store, node `k`.
+    pub(super) fn memory(&mut self, k: usize) -> Result<(), IcedError> {
+        let inst = self.block.nodes[k].inst;
+        let (store, width, signed) = match inst.op.class() {
+            Class::Load(w, s) => (false, w, s),
+            Class::Store(w) => (true, w, false),
+            other => unreachable!("not a load or store: {other:?}"),
+        };
+        let slow = self.a.create_label();
+        let mut resume = self.a.create_label();
+        let a = &mut self.a;
+        // rsi = the virtual address.
+        a.mov(rsi, x(inst.rs1.num()))?;
+        if inst.imm != 0 {
+            a.add(rsi, inst.imm)?;
+        }
+        // rax = the fast-table entry.
+        a.mov(rax, rsi)?;
+        a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
+        a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
+        let table = if store {
+            JitState::OFFSET_STORE_TABLE
+        } else {
+            JitState::OFFSET_LOAD_TABLE
+        };
+        a.add(rax, qword_ptr(rbp + table as i32))?;
+        // The page and the alignment bits against the tag (flags never match).
+        a.mov(rcx, rsi)?;
+        a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;
+        a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
+        a.jne(slow)?;
+        a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+        if store {
+            a.mov(rdx, x(inst.rs2.num()))?;
+            match width {
+                1 => a.mov(byte_ptr(rsi), dl)?,
+                2 => a.mov(word_ptr(rsi), dx)?,
+                4 => a.mov(dword_ptr(rsi), edx)?,
+                _ => a.mov(qword_ptr(rsi), rdx)?,
+            }
+        } else {
+            match (width, signed) {
+                (1, true) => a.movsx(rax, byte_ptr(rsi))?,
+                (1, false) => a.movzx(eax, byte_ptr(rsi))?,
+                (2, true) => a.movsx(rax, word_ptr(rsi))?,
+                (2, false) => a.movzx(eax, word_ptr(rsi))?,
+                (4, true) => a.movsxd(rax, dword_ptr(rsi))?,
+                (4, false) => a.mov(eax, dword_ptr(rsi))?,
+                _ => a.mov(rax, qword_ptr(rsi))?,
+            }
+            // A load into x0 still accesses memory (and may fault); the value is dropped.
+            if inst.rd.num() != 0 {
+                a.mov(x(inst.rd.num()), rax)?;
+            }
+        }
+        a.set_label(&mut resume)?;
+        a.zero_bytes()?;
+        self.deferred.push(SlowPath {
+            k,
+            label: slow,
+            resume,
+        });
+        Ok(())
+    }
+
+    /// The miss path of a load or store: the interpreter's semantics do the whole access.
+    pub(super) fn slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
+        self.here(slow.label)?;
+        self.call_helper(slow.k)?;
+        self.a.jmp(slow.resume)
+    }
+}

@@ -1,0 +1,355 @@
+//! x86-64 emission with iced-x86's `CodeAssembler`.
+//!
+//! Register use inside translated code: `rbx` holds the [`Hart`] (guest registers at
+//! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`), `rbp` the [`JitState`]; `rax`, `rcx`,
+//! `rdx`, `rsi` and `rdi` are scratch and nothing lives in them across instructions, so a
+//! helper call needs no saving. Guest registers stay in the hart, which keeps every exit
+//! precise.
+//!
+//! A block's code:
+//!
+//! ```text
+//! entry:  sub qword [rbp + budget], n ; jl budget_exit        n = guest instructions
+//!         ...one piece per guest instruction...
+//!         terminal: a patchable `jmp rel32` per direct target in the same page (chaining),
+//!                   otherwise set the pc and return to the runtime
+//! out of line: TLB-miss paths (call the interpreter's semantics), per-instruction fault and
+//!         sync exits (they give back the budget of the instructions not reached), budget exit
+//! ```
+
+pub(crate) mod alu;
+mod memory;
+
+use iced_x86::code_asm::*;
+use iced_x86::{BlockEncoderOptions, IcedError};
+use ospite_interp::Hart;
+use ospite_isa::Inst;
+use ospite_mmu::PAGE_SIZE;
+
+use crate::ir::{Block, Cond, NodeKind, Terminal};
+use crate::state::{ExitCode, JitState};
+
+/// The x86 extensions the emitter may use beyond x86-64's baseline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostFeatures {
+    /// `lzcnt` (ABM).
+    pub lzcnt: bool,
+    /// `tzcnt` (BMI1).
+    pub bmi1: bool,
+    /// `popcnt`.
+    pub popcnt: bool,
+}
+
+impl HostFeatures {
+    /// What this host has.
+    pub fn detect() -> HostFeatures {
+        HostFeatures {
+            lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
+            bmi1: std::arch::is_x86_feature_detected!("bmi1"),
+            popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+        }
+    }
+}
+
+/// Addresses translated code refers to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Env {
+    /// Where every block returns to the runtime (`rax` = [`ExitCode`]).
+    pub epilogue: u64,
+    /// The helper that runs one instruction with the interpreter's semantics:
+    /// `extern "sysv64" fn(*mut JitState, *const Inst, pc: u64) -> u64` (a `STATUS_*`).
+    pub helper: u64,
+    /// The address of the block's instructions as a `[Inst]`, one per node, for the helper.
+    pub insts: u64,
+}
+
+/// A block assembled for one address.
+#[derive(Debug)]
+pub(crate) struct Emitted {
+    /// The machine code.
+    pub code: Vec<u8>,
+    /// Host instructions emitted (for statistics and golden tests).
+    pub host_insts: usize,
+}
+
+/// The memory operand of guest register `r`.
+pub(crate) fn x(r: u8) -> AsmMemoryOperand {
+    qword_ptr(x_addr(r))
+}
+
+/// The low 32 bits of guest register `r`.
+pub(crate) fn xd(r: u8) -> AsmMemoryOperand {
+    dword_ptr(x_addr(r))
+}
+
+/// The address expression of guest register `r`.
+pub(crate) fn x_addr(r: u8) -> AsmMemoryOperand {
+    rbx + (Hart::OFFSET_X as i32 + 8 * i32::from(r))
+}
+
+fn pc_slot() -> AsmMemoryOperand {
+    qword_ptr(rbx + Hart::OFFSET_PC as i32)
+}
+
+fn budget() -> AsmMemoryOperand {
+    qword_ptr(rbp + JitState::OFFSET_BUDGET as i32)
+}
+
+/// Exits that instructions may take, created when first needed and emitted out of line.
+struct Exits {
+    fault: Vec<Option<CodeLabel>>,
+    sync: Vec<Option<CodeLabel>>,
+}
+
+/// Emission of one block.
+pub(crate) struct Emitter<'a> {
+    pub(crate) a: CodeAssembler,
+    block: &'a Block,
+    env: Env,
+    exits: Exits,
+    /// Out-of-line code, emitted after the terminal.
+    deferred: Vec<memory::SlowPath>,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(block: &'a Block, env: Env) -> Result<Emitter<'a>, IcedError> {
+        let n = block.nodes.len();
+        Ok(Emitter {
+            a: CodeAssembler::new(64)?,
+            block,
+            env,
+            exits: Exits {
+                fault: vec![None; n],
+                sync: vec![None; n],
+            },
+            deferred: Vec::new(),
+        })
+    }
+
+    /// The address of node `k`'s instruction for the helper.
+    fn inst_ptr(&self, k: usize) -> u64 {
+        self.env.insts + (k * std::mem::size_of::<Inst>()) as u64
+    }
+
+    fn fault_label(&mut self, k: usize) -> CodeLabel {
+        if let Some(l) = self.exits.fault[k] {
+            return l;
+        }
+        let l = self.a.create_label();
+        self.exits.fault[k] = Some(l);
+        l
+    }
+
+    fn sync_label(&mut self, k: usize) -> CodeLabel {
+        if let Some(l) = self.exits.sync[k] {
+            return l;
+        }
+        let l = self.a.create_label();
+        self.exits.sync[k] = Some(l);
+        l
+    }
+
+    /// Calls the helper for node `k` and branches to its fault or sync exit as it says.
+    fn call_helper(&mut self, k: usize) -> Result<(), IcedError> {
+        let pc = self.block.nodes[k].pc;
+        let inst = self.inst_ptr(k);
+        let fault = self.fault_label(k);
+        let sync = self.sync_label(k);
+        let a = &mut self.a;
+        a.mov(rdi, rbp)?;
+        a.mov(rsi, inst)?;
+        a.mov(rdx, pc)?;
+        a.mov(rax, self.env.helper)?;
+        a.call(rax)?;
+        a.cmp(eax, 1)?;
+        a.je(fault)?;
+        a.ja(sync)
+    }
+
+    /// Binds `label` here (to an empty instruction, so that labels never share one).
+    fn here(&mut self, mut label: CodeLabel) -> Result<(), IcedError> {
+        self.a.set_label(&mut label)?;
+        self.a.zero_bytes()
+    }
+
+    /// Sets the guest pc to `pc`.
+    fn set_pc(&mut self, pc: u64) -> Result<(), IcedError> {
+        self.a.mov(rax, pc)?;
+        self.a.mov(pc_slot(), rax)
+    }
+
+    /// Returns to the runtime with `code`.
+    fn exit(&mut self, code: ExitCode) -> Result<(), IcedError> {
+        if code as u64 == 0 {
+            self.a.xor(eax, eax)?;
+        } else {
+            self.a.mov(eax, code as u32)?;
+        }
+        self.a.jmp(self.env.epilogue)
+    }
+
+    /// Leaves for `target` after the whole block ran: chained when the target is in the
+    /// block's page, through the runtime otherwise.
+    fn exit_to(&mut self, target: u64) -> Result<(), IcedError> {
+        if target / PAGE_SIZE != self.block.pc / PAGE_SIZE {
+            self.set_pc(target)?;
+            return self.exit(ExitCode::Jump);
+        }
+        // A `jmp rel32` to the next instruction until the runtime patches it to the target's
+        // block; then the code below runs no more.
+        let mut site = self.a.create_label();
+        self.a.set_label(&mut site)?;
+        self.a.db(&[0xe9, 0, 0, 0, 0])?;
+        self.set_pc(target)?;
+        self.a.lea(rax, ptr(site))?;
+        self.a
+            .mov(qword_ptr(rbp + JitState::OFFSET_EXIT_SITE as i32), rax)?;
+        self.exit(ExitCode::Chain)
+    }
+
+    fn body(&mut self) -> Result<(), IcedError> {
+        let n = self.block.len();
+        let budget_exit = self.a.create_label();
+        self.a.sub(budget(), n as i32)?;
+        self.a.jl(budget_exit)?;
+        for k in 0..self.block.nodes.len() {
+            let node = self.block.nodes[k];
+            match node.kind {
+                NodeKind::Native => alu::emit(&mut self.a, &node.inst)?,
+                NodeKind::Memory => self.memory(k)?,
+                NodeKind::Helper => self.call_helper(k)?,
+                NodeKind::Const { rd, value } => {
+                    if let Ok(v) = i32::try_from(value as i64) {
+                        self.a.mov(x(rd), v)?;
+                    } else {
+                        self.a.mov(rax, value)?;
+                        self.a.mov(x(rd), rax)?;
+                    }
+                }
+                NodeKind::Nop | NodeKind::Terminal => {}
+            }
+        }
+        self.terminal()?;
+        self.out_of_line()?;
+        self.here(budget_exit)?;
+        self.a.add(budget(), n as i32)?;
+        self.set_pc(self.block.pc)?;
+        self.exit(ExitCode::Budget)
+    }
+
+    fn terminal(&mut self) -> Result<(), IcedError> {
+        match self.block.terminal {
+            Terminal::Jump { target } => self.exit_to(target),
+            Terminal::Branch {
+                cond,
+                rs1,
+                rs2,
+                taken,
+                fallthrough,
+            } => {
+                let to_taken = self.a.create_label();
+                self.a.mov(rax, x(rs1))?;
+                self.a.cmp(rax, x(rs2))?;
+                match cond {
+                    Cond::Eq => self.a.je(to_taken)?,
+                    Cond::Ne => self.a.jne(to_taken)?,
+                    Cond::Lt => self.a.jl(to_taken)?,
+                    Cond::Ge => self.a.jge(to_taken)?,
+                    Cond::Ltu => self.a.jb(to_taken)?,
+                    Cond::Geu => self.a.jae(to_taken)?,
+                }
+                self.exit_to(fallthrough)?;
+                self.here(to_taken)?;
+                self.exit_to(taken)
+            }
+            Terminal::Indirect { rs1, imm, rd, link } => {
+                self.a.mov(rax, x(rs1))?;
+                if imm != 0 {
+                    self.a.add(rax, imm)?;
+                }
+                self.a.and(rax, -2)?;
+                if rd != 0 {
+                    self.a.mov(rcx, link)?;
+                    self.a.mov(x(rd), rcx)?;
+                }
+                self.a.mov(pc_slot(), rax)?;
+                self.exit(ExitCode::Jump)
+            }
+            Terminal::Interpret { pc } => {
+                self.set_pc(pc)?;
+                self.exit(ExitCode::Interpret)
+            }
+        }
+    }
+
+    /// TLB-miss paths, then the fault and sync exits of each instruction.
+    fn out_of_line(&mut self) -> Result<(), IcedError> {
+        for slow in std::mem::take(&mut self.deferred) {
+            self.slow_path(slow)?;
+        }
+        let n = self.block.len();
+        for k in 0..self.block.nodes.len() {
+            // Instructions after `k` did not run: their budget goes back.
+            let unused = n - k as u64 - 1;
+            if let Some(l) = self.exits.fault[k] {
+                self.here(l)?;
+                self.set_pc(self.block.nodes[k].pc)?;
+                if unused > 0 {
+                    self.a.add(budget(), unused as i32)?;
+                }
+                self.exit(ExitCode::Fault)?;
+            }
+            if let Some(l) = self.exits.sync[k] {
+                self.here(l)?;
+                self.set_pc(self.block.next_pc(k))?;
+                if unused > 0 {
+                    self.a.add(budget(), unused as i32)?;
+                }
+                self.exit(ExitCode::Sync)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Assembles `block` to run at address `ip`.
+pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, IcedError> {
+    let mut e = Emitter::new(block, env)?;
+    e.body()?;
+    let host_insts =
+        e.a.instructions()
+            .iter()
+            .filter(|i| i.code() != iced_x86::Code::Zero_bytes)
+            .count();
+    let result = e.a.assemble_options(ip, BlockEncoderOptions::NONE)?;
+    Ok(Emitted {
+        code: result.inner.code_buffer,
+        host_insts,
+    })
+}
+
+/// The entry trampoline and the epilogue, assembled at `ip`:
+/// `extern "sysv64" fn(state: *mut JitState, hart: *mut Hart, code: u64) -> u64` saves the
+/// callee-saved registers, sets `rbp` and `rbx`, and jumps to `code`; blocks leave through the
+/// epilogue with the exit code in `rax`. Returns the code and the epilogue's offset in it.
+pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
+    let mut a = CodeAssembler::new(64)?;
+    let mut epilogue = a.create_label();
+    for r in [rbx, rbp, r12, r13, r14, r15] {
+        a.push(r)?;
+    }
+    // Six pushes and the return address: 16-byte alignment for helper calls needs 8 more.
+    a.sub(rsp, 8)?;
+    a.mov(rbp, rdi)?;
+    a.mov(rbx, rsi)?;
+    a.jmp(rdx)?;
+    a.set_label(&mut epilogue)?;
+    a.add(rsp, 8)?;
+    for r in [r15, r14, r13, r12, rbp, rbx] {
+        a.pop(r)?;
+    }
+    a.ret()?;
+    let result = a.assemble_options(ip, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)?;
+    let at = result.label_ip(&epilogue)?;
+    Ok((result.inner.code_buffer, at - ip))
+}

@@ -1,0 +1,58 @@
+//! The functions translated code calls: the interpreter's semantics for one instruction, on a
+//! TLB miss or for an instruction without native code.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ospite_interp::execute_unretired;
+use ospite_isa::{Class, Inst};
+use ospite_mmu::Bus;
+
+use crate::state::{JitState, STATUS_FAULT, STATUS_OK, STATUS_SYNC};
+
+/// Runs `inst`, the instruction at `pc`, on the state's hart and bus. Returns `STATUS_OK`,
+/// `STATUS_FAULT` (the exception is in the state) or `STATUS_SYNC` (it completed, and wrote
+/// a page holding code or made an interrupt pending: the block must end after it).
+pub(crate) extern "sysv64" fn exec<B: Bus>(
+    state: *mut JitState,
+    inst: *const Inst,
+    pc: u64,
+) -> u64 {
+    // SAFETY: translated code passes the state the runtime handed it (`rbp`), valid and not
+    // otherwise borrowed while the code runs; its hart and bus pointers were set by the runtime
+    // from live references for this run, and `inst` points into the block's instruction
+    // array, which lives as long as the block's code.
+    let (st, inst) = unsafe { (&mut *state, &*inst) };
+    // SAFETY: as above: the runtime set these from a `&mut Hart` and a `&B` that it does not
+    // use while translated code runs.
+    let (hart, bus) = unsafe { (&mut *st.hart, &*(st.bus as *const B)) };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        hart.set_pc(pc);
+        match execute_unretired(hart, bus, inst) {
+            Ok(_) => {
+                let stores = matches!(
+                    inst.op.class(),
+                    Class::Store(_)
+                        | Class::FpStore(_)
+                        | Class::StoreConditional(_)
+                        | Class::Amo(_)
+                );
+                let sync =
+                    hart.mmu().has_code_writes() || (stores && hart.pending_interrupt().is_some());
+                (if sync { STATUS_SYNC } else { STATUS_OK }, None)
+            }
+            Err(e) => (STATUS_FAULT, Some(e)),
+        }
+    }));
+    match outcome {
+        Ok((status, exception)) => {
+            st.exception = exception;
+            status
+        }
+        Err(payload) => {
+            // Unwinding through translated code is impossible: leave, and resume the panic
+            // in the runtime.
+            st.panic = Some(payload);
+            STATUS_FAULT
+        }
+    }
+}

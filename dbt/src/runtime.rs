@@ -1,0 +1,536 @@
+//! The translator's engine: tiering between the interpreter and translated code, the block
+//! map, chaining, the jump cache, invalidation, and the accounting that keeps `instret` and
+//! the budget exact.
+
+use std::io::Write;
+use std::time::Instant;
+
+use hashbrown::HashMap;
+use ospite_interp::{Engine, Hart, Interpreter, StopHandle, StopReason};
+use ospite_isa::Inst;
+use ospite_mmu::tlb::{fast_table_offset, TlbMode};
+use ospite_mmu::{AccessType, Bus, PhysAddr, Privilege, VirtAddr, PAGE_MASK};
+
+use crate::code_cache::CodeCache;
+use crate::emit::{emit_block, emit_trampoline, Env, HostFeatures};
+use crate::error::Error;
+use crate::ir::{Block, Terminal};
+use crate::state::{ExitCode, JitState};
+use crate::stats::DbtStats;
+use crate::{frontend, helpers, listing, passes};
+
+/// Entries of the jump cache (a power of two).
+const JUMP_CACHE: usize = 4096;
+/// At most this many instructions run between two looks at interrupts and stop requests.
+const CHUNK: u64 = 4096;
+
+/// How the translator is set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbtConfig {
+    /// A block is translated when it is about to run for the `threshold + 1`-th time; until
+    /// then the interpreter runs it. 0 translates every block at once (for tests).
+    pub threshold: u32,
+    /// Bytes of host memory for translated code; when full, every translation is dropped and
+    /// translation starts over.
+    pub cache_size: usize,
+    /// The most guest instructions in one block.
+    pub max_block: usize,
+}
+
+impl Default for DbtConfig {
+    /// Translate after 8 runs, a 64 MiB code cache, blocks of at most 64 instructions.
+    fn default() -> Self {
+        DbtConfig {
+            threshold: 8,
+            cache_size: 64 << 20,
+            max_block: 64,
+        }
+    }
+}
+
+/// What identifies a translation: the guest virtual pc (translated code contains it), the
+/// physical pc, and the context it was translated in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct BlockKey {
+    vpc: u64,
+    ppc: u64,
+    /// Privilege in bits 0..2, `satp`'s mode above.
+    ctx: u8,
+}
+
+/// What the block map knows about a block.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    /// Run by the interpreter so far (`len` instructions per run).
+    Cold { runs: u32, len: u64 },
+    /// Never translated: it starts with an instruction the interpreter must run.
+    Interp { len: u64 },
+    /// Translated code at `code`.
+    Hot { code: u64 },
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct JumpSlot {
+    vpc: u64,
+    satp: u64,
+    privilege: u8,
+    code: u64,
+}
+
+/// What to run next.
+enum Next {
+    Code(u64),
+    /// Let the interpreter run this many instructions.
+    Interpret(u64),
+}
+
+/// The translating engine: a [`Hart`] run by translated x86-64 code where blocks are hot and by
+/// the [`Interpreter`] elsewhere, with identical results.
+pub struct Dbt<B: Bus> {
+    interp: Interpreter<B>,
+    config: DbtConfig,
+    features: HostFeatures,
+    cache: CodeCache,
+    trampoline: u64,
+    epilogue: u64,
+    blocks: HashMap<BlockKey, Entry>,
+    /// Physical page → the blocks starting in it.
+    pages: HashMap<u64, Vec<BlockKey>>,
+    jump_cache: Box<[JumpSlot]>,
+    /// The instructions of translated blocks, which helpers read; kept until a flush.
+    insts: Vec<Box<[Inst]>>,
+    /// Incremented when the code cache is flushed, so stale patch sites are never patched.
+    generation: u64,
+    /// A chain exit waiting for its target's code: (patch site, generation).
+    pending_chain: Option<(u64, u64)>,
+    state: Box<JitState>,
+    stats: DbtStats,
+    block_log: Option<Box<dyn Write + Send>>,
+}
+
+impl<B: Bus> Dbt<B> {
+    /// A translator for `hart` over `bus`.
+    pub fn new(hart: Hart, bus: B, config: DbtConfig) -> Result<Dbt<B>, Error> {
+        let mut interp = Interpreter::new(hart, bus);
+        interp.set_mark_code_pages(true);
+        let mut cache = CodeCache::new(config.cache_size)?;
+        let at = cache.cursor();
+        let (code, epilogue) = emit_trampoline(at).map_err(|e| Error::Assemble(e.to_string()))?;
+        let trampoline = cache.append(&code);
+        cache.seal_floor();
+        Ok(Dbt {
+            interp,
+            config,
+            features: HostFeatures::detect(),
+            cache,
+            trampoline,
+            epilogue: trampoline + epilogue,
+            blocks: HashMap::new(),
+            pages: HashMap::new(),
+            jump_cache: vec![JumpSlot::default(); JUMP_CACHE].into_boxed_slice(),
+            insts: Vec::new(),
+            generation: 0,
+            pending_chain: None,
+            state: Box::new(JitState::new()),
+            stats: DbtStats::default(),
+            block_log: None,
+        })
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> DbtStats {
+        let mut s = self.stats;
+        s.code_bytes = self.cache.used() as u64;
+        s
+    }
+
+    /// The interpreter that runs cold code and the instructions translated code hands over.
+    pub fn interpreter(&self) -> &Interpreter<B> {
+        &self.interp
+    }
+
+    /// The interpreter, mutably (its settings: debug breakpoints, trace).
+    pub fn interpreter_mut(&mut self) -> &mut Interpreter<B> {
+        &mut self.interp
+    }
+
+    /// A handle to stop this engine from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.interp.stop_handle()
+    }
+
+    /// Writes every block translated from now on, guest instructions beside the x86 code, to
+    /// `out` (`None` stops).
+    pub fn set_block_log(&mut self, out: Option<Box<dyn Write + Send>>) {
+        self.block_log = out;
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &B {
+        self.interp.bus()
+    }
+
+    fn ctx_bits(privilege: Privilege, satp: u64) -> u8 {
+        privilege as u8 | (((satp >> 60) as u8) << 2)
+    }
+
+    /// Finds (or makes) what runs at the pc.
+    fn next(&mut self, left: u64) -> Next {
+        let (hart, bus) = self.interp.parts_mut();
+        let vpc = hart.pc();
+        let ctx = hart.translate_ctx();
+        let (privilege, satp) = (ctx.privilege, ctx.satp.0);
+        let slot = (vpc >> 1) as usize & (JUMP_CACHE - 1);
+        let j = self.jump_cache[slot];
+        if j.code != 0 && j.vpc == vpc && j.satp == satp && j.privilege == privilege as u8 {
+            self.stats.jump_cache_hits += 1;
+            return Next::Code(j.code);
+        }
+        self.stats.lookups += 1;
+        let Ok(pa) = hart
+            .mmu_mut()
+            .translate(bus, &ctx, VirtAddr(vpc), AccessType::Fetch)
+        else {
+            // The interpreter raises the fetch fault.
+            return Next::Interpret(1);
+        };
+        if bus.host_page(PhysAddr(pa.0 & PAGE_MASK)).is_none() {
+            return Next::Interpret(1);
+        }
+        let key = BlockKey {
+            vpc,
+            ppc: pa.0,
+            ctx: Self::ctx_bits(privilege, satp),
+        };
+        let entry = match self.blocks.get_mut(&key) {
+            Some(e) => e,
+            None => {
+                let block = self.discover(key);
+                let len = run_len(&block);
+                let entry = if block.is_empty() {
+                    Entry::Interp { len }
+                } else {
+                    Entry::Cold { runs: 0, len }
+                };
+                self.pages.entry(key.ppc & PAGE_MASK).or_default().push(key);
+                self.blocks.entry(key).or_insert(entry)
+            }
+        };
+        match entry {
+            Entry::Hot { code } => {
+                let code = *code;
+                self.remember(slot, vpc, satp, privilege, code);
+                Next::Code(code)
+            }
+            Entry::Interp { len } => Next::Interpret((*len).min(left)),
+            Entry::Cold { runs, len } => {
+                *runs += 1;
+                if *runs <= self.config.threshold {
+                    return Next::Interpret((*len).min(left));
+                }
+                let len = *len;
+                match self.translate(key) {
+                    Some(code) => {
+                        self.remember(slot, vpc, satp, privilege, code);
+                        Next::Code(code)
+                    }
+                    None => Next::Interpret(len.min(left)),
+                }
+            }
+        }
+    }
+
+    fn remember(&mut self, slot: usize, vpc: u64, satp: u64, privilege: Privilege, code: u64) {
+        self.jump_cache[slot] = JumpSlot {
+            vpc,
+            satp,
+            privilege: privilege as u8,
+            code,
+        };
+    }
+
+    fn discover(&mut self, key: BlockKey) -> Block {
+        let ext = self.interp.hart().config().extensions;
+        frontend::discover(
+            self.interp.bus(),
+            key.vpc,
+            key.ppc,
+            ext,
+            self.features,
+            self.config.max_block,
+        )
+    }
+
+    /// Translates the block of `key` into the code cache; `None` if it cannot be.
+    fn translate(&mut self, key: BlockKey) -> Option<u64> {
+        let started = Instant::now();
+        self.mark_code_page(key.ppc);
+        let mut block = self.discover(key);
+        if block.is_empty() {
+            return None;
+        }
+        passes::optimize(&mut block);
+        let insts: Box<[Inst]> = block.nodes.iter().map(|n| n.inst).collect();
+        let env = Env {
+            epilogue: self.epilogue,
+            helper: helpers::exec::<B> as *const () as u64,
+            insts: insts.as_ptr() as u64,
+        };
+        let mut emitted = emit_block(&block, env, self.cache.cursor()).ok()?;
+        if !self.cache.fits(emitted.code.len()) {
+            self.flush_all();
+            // The block map was emptied: this block is known again, as hot.
+            self.pages.entry(key.ppc & PAGE_MASK).or_default().push(key);
+            emitted = emit_block(&block, env, self.cache.cursor()).ok()?;
+            if !self.cache.fits(emitted.code.len()) {
+                return None;
+            }
+        }
+        let code = self.cache.append(&emitted.code);
+        self.insts.push(insts);
+        self.blocks.insert(key, Entry::Hot { code });
+        self.stats.blocks_translated += 1;
+        self.stats.guest_insts_translated += block.len();
+        self.stats.host_insts_emitted += emitted.host_insts as u64;
+        self.stats.translate_time += started.elapsed();
+        if let Some(log) = self.block_log.as_mut() {
+            let text = listing::block_listing(&block, &emitted.code, code);
+            if log.write_all(text.as_bytes()).is_err() {
+                self.block_log = None;
+            }
+        }
+        Some(code)
+    }
+
+    /// Marks the page of `pa` as holding translated code, so that stores to it are noticed,
+    /// and clears its dirty mark, so that writes by others (devices) show at `fence.i`.
+    fn mark_code_page(&mut self, pa: u64) {
+        let (hart, bus) = self.interp.parts_mut();
+        let page = PhysAddr(pa & PAGE_MASK);
+        if !bus.host_page(page).is_some_and(|h| h.code) {
+            bus.set_code_page(page, true);
+            hart.mmu_mut().tlb_mut().flush_phys_page(page);
+        }
+        bus.clear_dirty_page(page);
+    }
+
+    /// Drops every block of physical page `page`, and its decoded instructions in the
+    /// interpreter; stores to the page are fast again until code is cached from it anew.
+    fn invalidate_page(&mut self, page: u64) {
+        if let Some(keys) = self.pages.remove(&page) {
+            for k in keys {
+                self.blocks.remove(&k);
+            }
+        }
+        let (hart, bus) = self.interp.parts_mut();
+        bus.set_code_page(PhysAddr(page), false);
+        hart.mmu_mut().tlb_mut().flush_phys_page(PhysAddr(page));
+        self.interp.invalidate_code_page(page);
+        self.jump_cache.fill(JumpSlot::default());
+        self.pending_chain = None;
+        self.stats.invalidations += 1;
+    }
+
+    /// Drops every translation (the code cache is full).
+    fn flush_all(&mut self) {
+        self.blocks.clear();
+        self.pages.clear();
+        self.insts.clear();
+        self.jump_cache.fill(JumpSlot::default());
+        self.cache.flush();
+        self.generation += 1;
+        self.pending_chain = None;
+        self.stats.cache_flushes += 1;
+    }
+
+    /// Handles what the hart's MMU saw: stores to pages holding code.
+    fn take_code_writes(&mut self) {
+        let (hart, _) = self.interp.parts_mut();
+        if !hart.mmu().has_code_writes() {
+            return;
+        }
+        for page in hart.mmu_mut().take_code_writes() {
+            self.invalidate_page(page & PAGE_MASK);
+        }
+    }
+
+    /// `fence.i` ran: drops the pages that something other than this hart's stores (a device)
+    /// wrote since they were translated.
+    fn fence_i(&mut self) {
+        let bus = self.interp.bus();
+        let written: Vec<u64> = self
+            .pages
+            .keys()
+            .copied()
+            .filter(|&p| bus.host_page(PhysAddr(p)).is_none_or(|h| h.dirty))
+            .collect();
+        for page in written {
+            self.invalidate_page(page);
+        }
+    }
+
+    /// Runs the interpreter for `n` instructions; returns those attempted and why it stopped
+    /// early, if it did.
+    fn interpret(&mut self, n: u64) -> (u64, Option<StopReason>) {
+        let tlb_flushes = self.interp.hart().mmu().tlb().stats().flushes;
+        let fences = self.interp.cache_stats().flushes;
+        let (reason, used) = self.interp.run_counted(n);
+        self.stats.interpreted += used;
+        self.take_code_writes();
+        if self.interp.cache_stats().flushes != fences {
+            self.fence_i();
+        }
+        if self.interp.hart().mmu().tlb().stats().flushes != tlb_flushes {
+            // `sfence.vma` or a `satp` write: virtual pcs may map elsewhere.
+            self.jump_cache.fill(JumpSlot::default());
+        }
+        match reason {
+            StopReason::BudgetSpent => (used, None),
+            other => (used, Some(other)),
+        }
+    }
+
+    /// Enters translated code at `code` with a budget of `budget`; returns the instructions
+    /// attempted and the exit.
+    fn enter(&mut self, code: u64, budget: u64) -> (u64, ExitCode) {
+        let (hart, bus) = self.interp.parts_mut();
+        let ctx = hart.translate_ctx();
+        hart.mmu_mut().tlb_mut().sync(&ctx);
+        let base = hart.mmu().tlb().fast_tables_ptr() as u64;
+        let table = |a| base + fast_table_offset(TlbMode::of(&ctx, a), a) as u64;
+        let st = &mut *self.state;
+        st.load_table = table(AccessType::Load);
+        st.store_table = table(AccessType::Store);
+        st.budget = budget as i64;
+        st.hart = hart as *mut Hart;
+        st.bus = (bus as *const B).cast();
+        let state: *mut JitState = st;
+        let hart_ptr = st.hart;
+        // SAFETY: `trampoline` is the entry code emitted by `emit_trampoline` into the code
+        // cache, which lives as long as `self`; it has this signature and calls conventions.
+        let enter: extern "sysv64" fn(*mut JitState, *mut Hart, u64) -> u64 =
+            unsafe { std::mem::transmute::<u64, _>(self.trampoline) };
+        // The translated code reads and writes the hart, the TLB tables and the state through
+        // these pointers only; no Rust reference to them is used until it returns.
+        let raw = enter(state, hart_ptr, code);
+        let st = &mut *self.state;
+        st.hart = std::ptr::null_mut();
+        st.bus = std::ptr::null();
+        if let Some(payload) = st.panic.take() {
+            std::panic::resume_unwind(payload);
+        }
+        let attempted = budget - st.budget as u64;
+        (attempted, ExitCode::from_raw(raw))
+    }
+
+    /// Runs up to `chunk` instructions; returns those attempted and why it stopped, if early.
+    fn run_chunk(&mut self, chunk: u64) -> (u64, Option<StopReason>) {
+        let mut left = chunk;
+        while left > 0 {
+            let code = match self.next(left) {
+                Next::Code(code) => code,
+                Next::Interpret(n) => {
+                    self.pending_chain = None;
+                    let (used, stop) = self.interpret(n);
+                    left -= used;
+                    if stop.is_some() {
+                        return (chunk - left, stop);
+                    }
+                    continue;
+                }
+            };
+            if let Some((site, generation)) = self.pending_chain.take() {
+                if generation == self.generation {
+                    self.cache.patch_jump(site + 1, code);
+                    self.stats.chains += 1;
+                }
+            }
+            let (attempted, exit) = self.enter(code, left);
+            left -= attempted;
+            self.stats.translated_run += attempted;
+            let exception = self.state.exception.take();
+            let (hart, _) = self.interp.parts_mut();
+            let retired = attempted - u64::from(exit == ExitCode::Fault);
+            hart.retire_many(retired);
+            match exit {
+                ExitCode::Jump => {}
+                ExitCode::Chain => {
+                    self.pending_chain = Some((self.state.exit_site, self.generation));
+                }
+                ExitCode::Fault => {
+                    let e = exception.expect("a fault exit carries its exception");
+                    hart.raise(e);
+                    self.take_code_writes();
+                    return (chunk - left, None);
+                }
+                ExitCode::Budget => {
+                    let (used, stop) = self.interpret(left);
+                    left -= used;
+                    return (chunk - left, stop);
+                }
+                ExitCode::Interpret => {
+                    let (used, stop) = self.interpret(1.min(left));
+                    left -= used;
+                    return (chunk - left, stop);
+                }
+                ExitCode::Sync => {
+                    self.take_code_writes();
+                    return (chunk - left, None);
+                }
+            }
+        }
+        (chunk, None)
+    }
+}
+
+/// The instructions an interpreter run of `block` covers (the handed-over one included).
+fn run_len(block: &Block) -> u64 {
+    block.len() + u64::from(matches!(block.terminal, Terminal::Interpret { .. }))
+}
+
+impl<B: Bus> Engine for Dbt<B> {
+    fn run(&mut self, budget: u64) -> StopReason {
+        if self.interp.is_tracing() {
+            // The trace is the interpreter's: with it on, everything is interpreted.
+            return self.interp.run(budget);
+        }
+        let stop = self.interp.stop_handle();
+        let mut left = budget;
+        while left > 0 {
+            if stop.take_request() {
+                return StopReason::StopRequested;
+            }
+            let (hart, _) = self.interp.parts_mut();
+            if hart.wakeup_pending() != 0 {
+                hart.check_interrupts();
+            }
+            let (used, reason) = self.run_chunk(left.min(CHUNK));
+            left -= used;
+            if let Some(reason) = reason {
+                return reason;
+            }
+        }
+        StopReason::BudgetSpent
+    }
+
+    fn hart(&self) -> &Hart {
+        self.interp.hart()
+    }
+
+    fn hart_mut(&mut self) -> &mut Hart {
+        // The caller may change anything, the pc's translation included.
+        self.jump_cache.fill(JumpSlot::default());
+        self.pending_chain = None;
+        self.interp.hart_mut()
+    }
+}
+
+impl<B: Bus> std::fmt::Debug for Dbt<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dbt")
+            .field("hart", self.interp.hart())
+            .field("config", &self.config)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
