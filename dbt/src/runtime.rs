@@ -59,14 +59,15 @@ struct BlockKey {
 }
 
 /// What the block map knows about a block.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Entry {
     /// Run by the interpreter so far (`len` instructions per run).
     Cold { runs: u32, len: u64 },
     /// Never translated: it starts with an instruction the interpreter must run.
     Interp { len: u64 },
-    /// Translated code at `code`.
-    Hot { code: u64 },
+    /// Translated code at `code`, made from the guest bytes `bytes` (kept to tell, when the
+    /// page is written, whether this block's own bytes changed).
+    Hot { code: u64, bytes: Box<[u8]> },
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -103,6 +104,8 @@ pub struct Dbt<B: Bus> {
     generation: u64,
     /// A chain exit waiting for its target's code: (patch site, generation).
     pending_chain: Option<(u64, u64)>,
+    /// Block code → the patched jumps into it, to undo when the block is dropped.
+    incoming: HashMap<u64, Vec<u64>>,
     state: Box<JitState>,
     stats: DbtStats,
     block_log: Option<Box<dyn Write + Send>>,
@@ -131,6 +134,7 @@ impl<B: Bus> Dbt<B> {
             insts: Vec::new(),
             generation: 0,
             pending_chain: None,
+            incoming: HashMap::new(),
             state: Box::new(JitState::new()),
             stats: DbtStats::default(),
             block_log: None,
@@ -217,7 +221,7 @@ impl<B: Bus> Dbt<B> {
             }
         };
         match entry {
-            Entry::Hot { code } => {
+            Entry::Hot { code, .. } => {
                 let code = *code;
                 self.remember(slot, vpc, satp, privilege, code);
                 Next::Code(code)
@@ -288,7 +292,8 @@ impl<B: Bus> Dbt<B> {
         }
         let code = self.cache.append(&emitted.code);
         self.insts.push(insts);
-        self.blocks.insert(key, Entry::Hot { code });
+        let bytes = guest_bytes(self.interp.bus(), key.ppc, block_bytes(&block));
+        self.blocks.insert(key, Entry::Hot { code, bytes });
         self.stats.blocks_translated += 1;
         self.stats.guest_insts_translated += block.len();
         self.stats.host_insts_emitted += emitted.host_insts as u64;
@@ -314,13 +319,66 @@ impl<B: Bus> Dbt<B> {
         bus.clear_dirty_page(page);
     }
 
-    /// Drops every block of physical page `page`, and its decoded instructions in the
-    /// interpreter; stores to the page are fast again until code is cached from it anew.
-    fn invalidate_page(&mut self, page: u64) {
-        if let Some(keys) = self.pages.remove(&page) {
-            for k in keys {
-                self.blocks.remove(&k);
+    /// Drops the block of `key`, undoing the chained jumps into it.
+    fn remove_block(&mut self, key: &BlockKey) {
+        if let Some(Entry::Hot { code, .. }) = self.blocks.remove(key) {
+            for site in self.incoming.remove(&code).unwrap_or_default() {
+                // Back to a jump to the next instruction: the exit stub.
+                self.cache.patch_jump(site + 1, site + 5);
             }
+        }
+    }
+
+    /// Page `page` was written: drops its blocks whose guest bytes changed (and every
+    /// not-yet-translated one), and the interpreter's decoded copy of the page. A page left
+    /// without translations is unmarked, so stores to it are fast again.
+    fn code_written(&mut self, page: u64) {
+        let keys = self.pages.remove(&page).unwrap_or_default();
+        let mut kept = Vec::new();
+        let mut dropped = 0;
+        for key in keys {
+            // A cold block is only a count and a length for the interpreter, right or not.
+            let (same, hot) = match self.blocks.get(&key) {
+                Some(Entry::Hot { bytes, .. }) => (
+                    *guest_bytes(self.interp.bus(), key.ppc, bytes.len() as u64) == **bytes,
+                    true,
+                ),
+                Some(Entry::Cold { .. }) => (true, false),
+                _ => (false, false),
+            };
+            if same {
+                kept.push(key);
+            } else {
+                self.remove_block(&key);
+                dropped += u64::from(hot);
+            }
+        }
+        let translated = kept
+            .iter()
+            .any(|k| matches!(self.blocks.get(k), Some(Entry::Hot { .. })));
+        if !translated {
+            let (hart, bus) = self.interp.parts_mut();
+            bus.set_code_page(PhysAddr(page), false);
+            hart.mmu_mut().tlb_mut().flush_phys_page(PhysAddr(page));
+        }
+        if !kept.is_empty() {
+            self.pages.insert(page, kept);
+        }
+        self.interp.invalidate_code_page(page);
+        if dropped > 0 {
+            self.jump_cache.fill(JumpSlot::default());
+            self.pending_chain = None;
+            self.stats.invalidations += dropped;
+        }
+    }
+
+    /// Drops every block of physical page `page`.
+    fn invalidate_page(&mut self, page: u64) {
+        for key in self.pages.remove(&page).unwrap_or_default() {
+            if matches!(self.blocks.get(&key), Some(Entry::Hot { .. })) {
+                self.stats.invalidations += 1;
+            }
+            self.remove_block(&key);
         }
         let (hart, bus) = self.interp.parts_mut();
         bus.set_code_page(PhysAddr(page), false);
@@ -328,12 +386,12 @@ impl<B: Bus> Dbt<B> {
         self.interp.invalidate_code_page(page);
         self.jump_cache.fill(JumpSlot::default());
         self.pending_chain = None;
-        self.stats.invalidations += 1;
     }
 
     /// Drops every translation (the code cache is full).
     fn flush_all(&mut self) {
         self.blocks.clear();
+        self.incoming.clear();
         self.pages.clear();
         self.insts.clear();
         self.jump_cache.fill(JumpSlot::default());
@@ -350,7 +408,7 @@ impl<B: Bus> Dbt<B> {
             return;
         }
         for page in hart.mmu_mut().take_code_writes() {
-            self.invalidate_page(page & PAGE_MASK);
+            self.code_written(page & PAGE_MASK);
         }
     }
 
@@ -442,6 +500,7 @@ impl<B: Bus> Dbt<B> {
             if let Some((site, generation)) = self.pending_chain.take() {
                 if generation == self.generation {
                     self.cache.patch_jump(site + 1, code);
+                    self.incoming.entry(code).or_default().push(site);
                     self.stats.chains += 1;
                 }
             }
@@ -481,6 +540,24 @@ impl<B: Bus> Dbt<B> {
         }
         (chunk, None)
     }
+}
+
+/// The guest bytes a translated block was made from.
+fn block_bytes(block: &Block) -> u64 {
+    block.nodes.last().map_or(0, |n| {
+        n.pc.wrapping_add(n.inst.size()).wrapping_sub(block.pc)
+    })
+}
+
+/// `len` bytes of guest memory at physical address `pa` (bytes that cannot be read read as
+/// zero; a block never spans such bytes).
+fn guest_bytes<B: Bus + ?Sized>(bus: &B, pa: u64, len: u64) -> Box<[u8]> {
+    (0..len)
+        .map(|i| {
+            bus.load(PhysAddr(pa + i), ospite_mmu::AccessSize::B1)
+                .map_or(0, |v| v as u8)
+        })
+        .collect()
 }
 
 /// The instructions an interpreter run of `block` covers (the handed-over one included).

@@ -67,6 +67,10 @@ pub(crate) struct JitState {
     pub panic: Option<Box<dyn Any + Send>>,
 }
 
+// SAFETY: the raw pointers are set only for the duration of one call into translated code,
+// on the thread that owns the engine, and cleared after; otherwise the state is plain data.
+unsafe impl Send for JitState {}
+
 impl JitState {
     pub(crate) const OFFSET_BUDGET: usize = 0;
     pub(crate) const OFFSET_LOAD_TABLE: usize = 8;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 
 /// Debian's OpenSBI, used when `--kernel` is given without `--bios` (QEMU likewise defaults to
@@ -57,8 +58,11 @@ pub struct VmConfig {
     pub max_insns: Option<u64>,
     /// The wall-time limit.
     pub time_limit: Option<Duration>,
-    /// A file for the instruction trace (Spike's commit-log format).
+    /// A file for the instruction trace (Spike's commit-log format). With the trace on, the
+    /// translator interprets everything.
     pub trace: Option<PathBuf>,
+    /// The engine that runs the hart.
+    pub engine: EngineKind,
     /// Called after each slice of instructions.
     pub observer: Option<Observer>,
 }
@@ -76,6 +80,7 @@ impl fmt::Debug for VmConfig {
             .field("max_insns", &self.max_insns)
             .field("time_limit", &self.time_limit)
             .field("trace", &self.trace)
+            .field("engine", &self.engine)
             .field("observer", &self.observer.is_some())
             .finish()
     }
@@ -94,6 +99,7 @@ impl Default for VmConfig {
             max_insns: None,
             time_limit: None,
             trace: None,
+            engine: EngineKind::default(),
             observer: None,
         }
     }

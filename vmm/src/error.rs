@@ -7,6 +7,9 @@ use std::path::PathBuf;
 /// the problem.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The execution engine could not be set up.
+    #[error("cannot start the engine: {0}")]
+    Engine(String),
     /// A file could not be read.
     #[error("{path}: cannot read: {source}")]
     Read {

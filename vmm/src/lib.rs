@@ -27,6 +27,7 @@ pub mod config;
 mod demo;
 pub mod devices;
 pub mod disasm;
+mod engine;
 mod error;
 pub mod fdt;
 pub mod loader;
@@ -35,6 +36,7 @@ mod vm;
 mod vmm;
 
 pub use config::{ConsoleSpec, Firmware, Observer, VmConfig};
+pub use engine::{DbtStats, EngineKind};
 pub use error::{Error, Result};
 pub use vm::{
     ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,

@@ -41,9 +41,9 @@ enum Cmd {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The execution engine.
-    #[arg(long, value_enum, default_value = "interp")]
-    engine: EngineKind,
+    /// The execution engine [default: dbt on x86-64 hosts, interp elsewhere].
+    #[arg(long, value_enum)]
+    engine: Option<EngineKind>,
     /// M-mode firmware (ELF or raw at 0x80000000), or `none` to start --kernel in M-mode.
     #[arg(long, value_name = "PATH|none")]
     bios: Option<String>,
@@ -119,10 +119,6 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
 }
 
 fn run(args: RunArgs) -> ExitCode {
-    if matches!(args.engine, EngineKind::Dbt) {
-        eprintln!("ospite: --engine dbt: the translator is not built yet (use --engine interp)");
-        return ExitCode::from(2);
-    }
     if !args.vms.is_empty() {
         return run_many(&args);
     }
@@ -158,8 +154,24 @@ fn single_config(args: &RunArgs) -> ospite_vmm::Result<VmConfig> {
         max_insns: args.max_insns.as_deref().map(parse_count).transpose()?,
         time_limit: args.timeout.as_deref().map(parse_duration).transpose()?,
         trace: args.trace.clone(),
+        engine: engine_of(args),
         observer: None,
     })
+}
+
+/// The engine `--engine` asks for, or the best this host has.
+fn engine_of(args: &RunArgs) -> ospite_vmm::EngineKind {
+    match args.engine {
+        None => ospite_vmm::EngineKind::best(),
+        Some(EngineKind::Interp) => ospite_vmm::EngineKind::Interp,
+        Some(EngineKind::Dbt) if ospite_vmm::EngineKind::DBT_AVAILABLE => {
+            ospite_vmm::EngineKind::Dbt
+        }
+        Some(EngineKind::Dbt) => {
+            eprintln!("ospite: note: the translator needs an x86-64 host; using the interpreter");
+            ospite_vmm::EngineKind::Interp
+        }
+    }
 }
 
 fn finish_single(report: &VmReport, stats: bool) -> ExitCode {
@@ -177,10 +189,11 @@ fn finish_single(report: &VmReport, stats: bool) -> ExitCode {
 fn run_many(args: &RunArgs) -> ExitCode {
     let mut vmm = Vmm::new();
     for (i, spec) in args.vms.iter().enumerate() {
-        let (config, console) = match parse_vm_spec(spec, i) {
+        let (mut config, console) = match parse_vm_spec(spec, i) {
             Ok(c) => c,
             Err(e) => return fail(&e),
         };
+        config.engine = engine_of(args);
         let console = match console {
             ConsoleSpec::Prefixed => Console::PrefixedStdout,
             ConsoleSpec::File(path) => match std::fs::File::create(&path) {

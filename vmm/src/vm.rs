@@ -11,11 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ospite_interp::{
-    CacheStats, Engine, Hart, HartConfig, Interpreter, StopReason, TimeSource, TrapCounts,
-};
+use ospite_interp::{CacheStats, Hart, HartConfig, StopReason, TimeSource, TrapCounts};
 use ospite_isa::{Csr, Extensions};
-use ospite_mmu::{MemoryMap, PhysAddr, Privilege, TlbStats};
+use ospite_mmu::{PhysAddr, Privilege, TlbStats};
 
 use crate::board::{map, Board};
 use crate::config::{Firmware, VmConfig, DEFAULT_BIOS};
@@ -23,6 +21,7 @@ use crate::devices::htif::Htif;
 use crate::devices::test_finisher::PowerEvent;
 use crate::devices::uart16550::{ConsoleInput, ConsoleOutput};
 use crate::devices::Wakeup;
+use crate::engine::{Cpu, DbtStats};
 use crate::error::{Error, Result};
 use crate::fdt::{self, FdtConfig};
 use crate::loader::{self, Image, Placement};
@@ -124,6 +123,8 @@ pub struct VmStats {
     pub tlb: TlbStats,
     /// The interpreter's decode-cache counters.
     pub decode: CacheStats,
+    /// The translator's counters, when it ran the hart.
+    pub dbt: Option<DbtStats>,
     /// Exceptions and interrupts the hart took (summed over guest resets).
     pub traps: TrapCounts,
 }
@@ -173,7 +174,29 @@ impl std::fmt::Display for VmStats {
             100.0 * self.tlb_hit_rate(),
             self.tlb.walks,
             100.0 * decode_rate,
-        )
+        )?;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(d) = &self.dbt {
+            write!(
+                f,
+                "; translator: {} blocks ({} guest, {} host instructions, {} KiB of code) in \
+                 {:.3} s, {} instructions run translated and {} interpreted, {} chains, {} \
+                 jump-cache hits, {} lookups, {} page invalidations, {} cache flushes",
+                d.blocks_translated,
+                d.guest_insts_translated,
+                d.host_insts_emitted,
+                d.code_bytes / 1024,
+                d.translate_time.as_secs_f64(),
+                d.translated_run,
+                d.interpreted,
+                d.chains,
+                d.jump_cache_hits,
+                d.lookups,
+                d.invalidations,
+                d.cache_flushes,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -234,7 +257,7 @@ struct BootPlan {
 pub struct Vm {
     config: VmConfig,
     board: Board,
-    cpu: Interpreter<Arc<MemoryMap>>,
+    cpu: Cpu,
     plan: BootPlan,
     htif: Option<Htif>,
     output: SharedOutput,
@@ -293,7 +316,7 @@ impl Vm {
                 fromhost: i.fromhost.map(PhysAddr),
             })
         });
-        let cpu = Interpreter::new(hart, board.map.clone());
+        let cpu = Cpu::new(config.engine, hart, board.map.clone())?;
         let mut vm = Vm {
             config,
             board,
@@ -498,7 +521,11 @@ impl Vm {
         self.stats.resets += 1;
         self.count_traps();
         self.load()?;
-        let mut cpu = Interpreter::new(Self::new_hart(&self.board), self.board.map.clone());
+        let mut cpu = Cpu::new(
+            self.config.engine,
+            Self::new_hart(&self.board),
+            self.board.map.clone(),
+        )?;
         std::mem::swap(&mut self.cpu, &mut cpu);
         self.attach_engine()
     }
@@ -533,6 +560,7 @@ impl Vm {
         self.cpu.set_trace(None);
         self.stats.tlb = self.cpu.hart().mmu().tlb().stats();
         self.stats.decode = self.cpu.cache_stats();
+        self.stats.dbt = self.cpu.dbt_stats();
         self.count_traps();
         VmReport {
             name: self.config.name.clone(),

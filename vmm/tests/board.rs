@@ -169,7 +169,10 @@ fn bad_input_gets_one_line_naming_it() {
             vec!["--frobnicate".into()],
             "unexpected argument '--frobnicate'",
         ),
-        (vec!["--engine".into(), "dbt".into()], "not built yet"),
+        (
+            vec!["--engine".into(), "jit".into()],
+            "invalid value 'jit' for '--engine <ENGINE>'",
+        ),
     ];
     for (args, expect) in cases {
         let mut full = vec!["run".to_owned()];

@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ospite_vmm::{run_one, Console, ExitReason, Firmware, VmConfig};
+use ospite_vmm::{run_one, Console, EngineKind, ExitReason, Firmware, VmConfig};
 use support::*;
 
 /// A program whose body is `body`, with `tohost`/`fromhost` in their own section.
@@ -44,13 +44,21 @@ const fn exit_with(code: u64) -> u64 {
     (code << 1) | 1
 }
 
+/// Runs `elf` on each engine; both must end the same way and print the same text.
 fn run_ours(elf: &Path) -> (ExitReason, String) {
+    let [interp, dbt] = ENGINES.map(|engine| run_on(elf, engine));
+    assert_eq!(interp, dbt, "{}: the engines differ", elf.display());
+    dbt
+}
+
+fn run_on(elf: &Path, engine: EngineKind) -> (ExitReason, String) {
     let console = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let report = run_one(
         VmConfig {
             bios: Firmware::None,
             kernel: Some(PathBuf::from(elf)),
             max_insns: Some(10_000_000),
+            engine,
             ..VmConfig::default()
         },
         Console::Capture(console.clone()),

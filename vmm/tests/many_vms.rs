@@ -67,6 +67,8 @@ fn four_uboots_run_on_while_a_looping_and_a_crashing_vm_end_alone() {
                 bios: Firmware::Path(PathBuf::from(FW_JUMP)),
                 kernel: Some(PathBuf::from(UBOOT)),
                 time_limit: Some(Duration::from_secs(120)),
+                // Half on each engine, side by side.
+                engine: ENGINES[i % 2],
                 ..VmConfig::default()
             },
             Console::Capture(console.clone()),

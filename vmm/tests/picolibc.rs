@@ -55,18 +55,24 @@ fn build_picolibc(dir: &Path, name: &str) -> PathBuf {
 fn picolibc_program_prints_and_exits_as_on_qemu() {
     let dir = scratch("picolibc");
     let elf = build_picolibc(&dir, "picolibc_hello");
-    let console = Arc::new(Mutex::new(Vec::new()));
-
-    let report = run_one(
-        VmConfig {
-            bios: Firmware::None,
-            kernel: Some(elf.clone()),
-            max_insns: Some(50_000_000),
-            ..VmConfig::default()
-        },
-        Console::Capture(console.clone()),
-    );
-    let ours = String::from_utf8_lossy(&console.lock().unwrap()).into_owned();
+    let runs = ENGINES.map(|engine| {
+        let console = Arc::new(Mutex::new(Vec::new()));
+        let report = run_one(
+            VmConfig {
+                bios: Firmware::None,
+                kernel: Some(elf.clone()),
+                max_insns: Some(50_000_000),
+                engine,
+                ..VmConfig::default()
+            },
+            Console::Capture(console.clone()),
+        );
+        let text = String::from_utf8_lossy(&console.lock().unwrap()).into_owned();
+        (report, text)
+    });
+    assert_eq!(runs[0].1, runs[1].1, "the engines print differently");
+    assert_eq!(runs[0].0.exit, runs[1].0.exit);
+    let [_, (report, ours)] = runs;
     let (qemu, qemu_status) = qemu_output(
         &[
             "-machine",

@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ospite_vmm::{CaptureWriter, Vm, VmConfig, VmHandle, VmReport};
+use ospite_vmm::{CaptureWriter, EngineKind, Vm, VmConfig, VmHandle, VmReport};
+
+/// Both engines: every guest test runs on each and must give the same output.
+pub const ENGINES: [EngineKind; 2] = [EngineKind::Interp, EngineKind::Dbt];
 
 pub const FW_JUMP: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
 pub const FW_DYNAMIC: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
