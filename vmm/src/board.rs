@@ -10,6 +10,11 @@
 //! | NS16550A UART0 | 0x1000_0000 | 10 |
 //! | virtio-mmio slots 0..8 | 0x1000_1000 + n * 0x1000 | 1 + n |
 //! | RAM | 0x8000_0000 | |
+//!
+//! A disk (`--drive`) is a virtio-blk device in slot 7 (0x1000_8000, source 8): where QEMU
+//! virt puts the first `-device virtio-blk-device` (it plugs devices into the transports from
+//! the highest address down), so that a guest sees the same machine on both. The other slots
+//! stay empty.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -17,11 +22,14 @@ use std::time::Instant;
 use ospite_interp::IrqLines;
 use ospite_mmu::{Device, GuestRam, MemoryMap, PhysAddr};
 
+use crate::config::DriveConfig;
 use crate::devices::clint::{Clint, VirtualClock};
 use crate::devices::goldfish_rtc::GoldfishRtc;
 use crate::devices::plic::{self, Plic};
 use crate::devices::test_finisher::{PowerLatch, TestFinisher};
 use crate::devices::uart16550::{ConsoleInput, ConsoleOutput, Uart16550};
+use crate::devices::virtio::blk::Blk;
+use crate::devices::virtio::{GuestMemory, MmioTransport};
 use crate::devices::virtio_mmio::{self, EmptySlot};
 use crate::devices::{IrqLevels, Wakeup};
 use crate::error::Result;
@@ -45,6 +53,8 @@ pub mod map {
     pub const VIRTIO_STRIDE: u64 = 0x1000;
     /// The number of virtio-mmio slots.
     pub const VIRTIO_SLOTS: u64 = 8;
+    /// The slot of the block device: QEMU's first `-device` takes the last slot.
+    pub const VIRTIO_BLK_SLOT: u64 = 7;
     /// RAM.
     pub const RAM: u64 = 0x8000_0000;
 }
@@ -103,8 +113,14 @@ fn shared<D: Device + 'static>(d: &Arc<Mutex<D>>) -> Arc<Mutex<dyn Device>> {
 }
 
 impl Board {
-    /// A board with `ram_size` bytes of RAM and `harts` harts, whose console writes `output`.
-    pub fn new(ram_size: u64, harts: u32, output: ConsoleOutput) -> Result<Board> {
+    /// A board with `ram_size` bytes of RAM and `harts` harts, whose console writes `output`,
+    /// with the disk `drive` if one is given (its image is opened here).
+    pub fn new(
+        ram_size: u64,
+        harts: u32,
+        output: ConsoleOutput,
+        drive: Option<&DriveConfig>,
+    ) -> Result<Board> {
         let ram = Arc::new(GuestRam::new(ram_size)?);
         let rom = Arc::new(GuestRam::new(reset::ROM_SIZE)?);
         let clock = Arc::new(VirtualClock::new());
@@ -122,7 +138,16 @@ impl Board {
         )));
         let clint = Arc::new(Mutex::new(Clint::new(clock.clone(), lines.clone())));
         let plic = Arc::new(Mutex::new(Plic::new(levels.clone(), lines.clone())));
-        let rtc = Arc::new(Mutex::new(GoldfishRtc::new(levels, Irq::RTC)));
+        let rtc = Arc::new(Mutex::new(GoldfishRtc::new(levels.clone(), Irq::RTC)));
+        let mut blk = match drive {
+            Some(d) => Some(MmioTransport::new(
+                Blk::open(d)?,
+                GuestMemory::new(PhysAddr(map::RAM), ram.clone()),
+                levels,
+                Irq::VIRTIO0 + map::VIRTIO_BLK_SLOT as u32,
+            )),
+            None => None,
+        };
         let test = Arc::new(Mutex::new(TestFinisher::new(power.clone())));
 
         let mut b = MemoryMap::builder()
@@ -134,7 +159,10 @@ impl Board {
             .device("plic", PhysAddr(map::PLIC), plic::SIZE, shared(&plic))
             .device("uart0", PhysAddr(map::UART0), 0x100, shared(&uart));
         for n in 0..map::VIRTIO_SLOTS {
-            let slot: Arc<Mutex<dyn Device>> = Arc::new(Mutex::new(EmptySlot));
+            let slot: Arc<Mutex<dyn Device>> = match blk.take_if(|_| n == map::VIRTIO_BLK_SLOT) {
+                Some(dev) => Arc::new(Mutex::new(dev)),
+                None => Arc::new(Mutex::new(EmptySlot)),
+            };
             b = b.device(
                 format!("virtio{n}"),
                 PhysAddr(map::VIRTIO0 + n * map::VIRTIO_STRIDE),

@@ -32,6 +32,47 @@ pub enum Firmware {
     Path(PathBuf),
 }
 
+/// A disk image behind the board's virtio-blk device (`--drive`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriveConfig {
+    /// The image file (raw, 512-byte sectors).
+    pub path: PathBuf,
+    /// Offer the disk read-only (`VIRTIO_BLK_F_RO`) and never open the file for writing.
+    pub readonly: bool,
+}
+
+/// Parses `--drive`: `PATH`, or QEMU-style `file=PATH[,readonly[=on|off]][,format=raw]`.
+pub fn parse_drive(s: &str) -> Result<DriveConfig> {
+    let bad = |why: String| Error::Config {
+        what: format!("--drive {s}"),
+        why,
+    };
+    if !s.starts_with("file=") {
+        return Ok(DriveConfig {
+            path: PathBuf::from(s),
+            readonly: false,
+        });
+    }
+    let mut path = None;
+    let mut readonly = false;
+    for part in s.split(',') {
+        match part.split_once('=').unwrap_or((part, "on")) {
+            ("file", p) => path = Some(PathBuf::from(p)),
+            ("readonly", "on" | "true" | "yes") => readonly = true,
+            ("readonly", "off" | "false" | "no") => readonly = false,
+            ("format", "raw") => {}
+            ("format", f) => return Err(bad(format!("format `{f}`: only raw images"))),
+            (key, _) => {
+                return Err(bad(format!(
+                    "unknown key `{key}` (known: file, readonly, format)"
+                )))
+            }
+        }
+    }
+    let path = path.ok_or_else(|| bad("no file=PATH".into()))?;
+    Ok(DriveConfig { path, readonly })
+}
+
 /// Called after each slice of instructions with the number executed so far (for progress
 /// displays and watchdogs).
 pub type Observer = Arc<dyn Fn(u64) + Send + Sync>;
@@ -63,6 +104,8 @@ pub struct VmConfig {
     pub trace: Option<PathBuf>,
     /// The engine that runs the hart.
     pub engine: EngineKind,
+    /// The disk behind the virtio-blk device (`--drive`), if any.
+    pub drive: Option<DriveConfig>,
     /// Called after each slice of instructions.
     pub observer: Option<Observer>,
 }
@@ -81,6 +124,7 @@ impl fmt::Debug for VmConfig {
             .field("time_limit", &self.time_limit)
             .field("trace", &self.trace)
             .field("engine", &self.engine)
+            .field("drive", &self.drive)
             .field("observer", &self.observer.is_some())
             .finish()
     }
@@ -100,6 +144,7 @@ impl Default for VmConfig {
             time_limit: None,
             trace: None,
             engine: EngineKind::default(),
+            drive: None,
             observer: None,
         }
     }
@@ -200,7 +245,8 @@ pub enum ConsoleSpec {
 }
 
 /// Parses a `--vm` specification: comma-separated `key=value` pairs. Keys: `name`, `bios`,
-/// `kernel`, `initrd`, `m`, `max-insns`, `timeout`, `trace`, `console` (a file; the default is
+/// `kernel`, `initrd`, `m`, `max-insns`, `timeout`, `trace`, `drive` (a disk image path),
+/// `readonly` (`on` makes that disk read-only), `console` (a file; the default is
 /// prefixed lines on standard output), and `append`, which must come last because it takes the
 /// rest of the specification, commas included.
 pub fn parse_vm_spec(spec: &str, index: usize) -> Result<(VmConfig, ConsoleSpec)> {
@@ -232,16 +278,41 @@ pub fn parse_vm_spec(spec: &str, index: usize) -> Result<(VmConfig, ConsoleSpec)
             "timeout" => cfg.time_limit = Some(parse_duration(value)?),
             "trace" => cfg.trace = Some(PathBuf::from(value)),
             "console" => console = ConsoleSpec::File(PathBuf::from(value)),
+            "drive" => {
+                let readonly = cfg.drive.as_ref().is_some_and(|d| d.readonly);
+                cfg.drive = Some(DriveConfig {
+                    path: PathBuf::from(value),
+                    readonly,
+                });
+            }
+            "readonly" => {
+                let readonly = matches!(value, "on" | "true" | "yes");
+                let drive = cfg.drive.get_or_insert_with(|| DriveConfig {
+                    path: PathBuf::new(),
+                    readonly,
+                });
+                drive.readonly = readonly;
+            }
             _ => {
                 return Err(Error::Config {
                     what: format!("--vm {spec}"),
                     why: format!(
                         "unknown key `{key}` (known: name, bios, kernel, initrd, m, max-insns, \
-                         timeout, trace, console, append)"
+                         timeout, trace, drive, readonly, console, append)"
                     ),
                 })
             }
         }
+    }
+    if cfg
+        .drive
+        .as_ref()
+        .is_some_and(|d| d.path.as_os_str().is_empty())
+    {
+        return Err(Error::Config {
+            what: format!("--vm {spec}"),
+            why: "`readonly` without `drive=PATH`".into(),
+        });
     }
     Ok((cfg, console))
 }
@@ -274,6 +345,33 @@ mod tests {
         assert_eq!(cfg.memory, 64 << 20);
         assert_eq!(cfg.append.as_deref(), Some("x=1,y"));
         assert_eq!(console, ConsoleSpec::Prefixed);
+    }
+
+    #[test]
+    fn drive_options_in_both_styles() {
+        assert_eq!(
+            parse_drive("disk.img").unwrap(),
+            DriveConfig {
+                path: "disk.img".into(),
+                readonly: false
+            }
+        );
+        assert_eq!(
+            parse_drive("file=d.img,format=raw,readonly").unwrap(),
+            DriveConfig {
+                path: "d.img".into(),
+                readonly: true
+            }
+        );
+        assert!(parse_drive("file=d.img,format=qcow2").is_err());
+        let (cfg, _) = parse_vm_spec("drive=d.img,readonly=on", 0).unwrap();
+        assert_eq!(
+            cfg.drive,
+            Some(DriveConfig {
+                path: "d.img".into(),
+                readonly: true
+            })
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub mod reset;
 mod vm;
 mod vmm;
 
-pub use config::{ConsoleSpec, Firmware, Observer, VmConfig};
+pub use config::{ConsoleSpec, DriveConfig, Firmware, Observer, VmConfig};
 pub use engine::{DbtStats, EngineKind};
 pub use error::{Error, Result};
 pub use vm::{

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ospite_vmm::config::{parse_bios, parse_count, parse_duration, parse_memory, parse_vm_spec};
+use ospite_vmm::config::{
+    parse_bios, parse_count, parse_drive, parse_duration, parse_memory, parse_vm_spec,
+};
 use ospite_vmm::{Console, ConsoleSpec, Vm, VmConfig, VmReport, Vmm};
 
 #[derive(Parser)]
@@ -31,7 +33,7 @@ enum EngineKind {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a guest (with no file: the built-in guest).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the `objdump -d -M no-aliases` listing of a RISC-V ELF file.
     Disasm {
         /// The ELF file.
@@ -56,6 +58,9 @@ struct RunArgs {
     /// The kernel command line.
     #[arg(long, value_name = "ARGS")]
     append: Option<String>,
+    /// A disk image for the virtio-blk device: PATH, or file=PATH,readonly (and format=raw).
+    #[arg(long, value_name = "PATH|file=PATH,readonly")]
+    drive: Option<String>,
     /// Guest RAM (MiB without a suffix; K, M, G, T).
     #[arg(short = 'm', value_name = "SIZE", default_value = "128M")]
     memory: String,
@@ -75,7 +80,8 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
     /// Run several VMs at once: comma-separated key=value (name, bios, kernel, initrd, m,
-    /// max-insns, timeout, trace, console=FILE, append=REST). Repeat for each VM.
+    /// max-insns, timeout, trace, drive, readonly=on, console=FILE, append=REST). Repeat for
+    /// each VM.
     #[arg(long = "vm", value_name = "SPEC")]
     vms: Vec<String>,
 }
@@ -109,7 +115,7 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         },
-        Cmd::Run(args) => run(args),
+        Cmd::Run(args) => run(*args),
     }
 }
 
@@ -155,6 +161,7 @@ fn single_config(args: &RunArgs) -> ospite_vmm::Result<VmConfig> {
         time_limit: args.timeout.as_deref().map(parse_duration).transpose()?,
         trace: args.trace.clone(),
         engine: engine_of(args),
+        drive: args.drive.as_deref().map(parse_drive).transpose()?,
         observer: None,
     })
 }

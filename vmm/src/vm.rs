@@ -306,7 +306,12 @@ impl Vm {
             )));
         }
         let output = SharedOutput(Arc::new(Mutex::new(output)));
-        let board = Board::new(config.memory, config.smp, Box::new(output.clone()))?;
+        let board = Board::new(
+            config.memory,
+            config.smp,
+            Box::new(output.clone()),
+            config.drive.as_ref(),
+        )?;
         let hart = Self::new_hart(&board);
         let isa = isa_string(&hart);
         let plan = Self::plan(&config, &isa)?;

@@ -286,3 +286,41 @@ fn ospite_run_and_disasm_refuse_bad_files_with_one_line_and_status_1() {
     }
     assert_eq!(checked, 34);
 }
+
+#[test]
+fn ospite_run_refuses_missing_empty_and_directory_disks_with_one_line_and_status_1() {
+    let dir = scratch("bad-drive");
+    let empty = dir.join("empty.img");
+    std::fs::write(&empty, b"").unwrap();
+    let missing = dir.join("missing.img");
+    for (drive, name, why) in [
+        (missing.display().to_string(), "missing.img", "cannot read"),
+        (
+            empty.display().to_string(),
+            "empty.img",
+            "at least one 512-byte sector",
+        ),
+        (dir.display().to_string(), "bad-drive", "not a regular file"),
+        (
+            format!("file={},format=qcow2", empty.display()),
+            "empty.img",
+            "only raw images",
+        ),
+    ] {
+        // With the built-in guest: the disk is checked before anything runs.
+        let args: [&std::ffi::OsStr; 5] = [
+            "run".as_ref(),
+            "--timeout".as_ref(),
+            "10s".as_ref(),
+            "--drive".as_ref(),
+            drive.as_ref(),
+        ];
+        let (status, err) = ospite(&args);
+        assert_eq!(status, Some(1), "{drive}: {err}");
+        assert_eq!(err.lines().count(), 1, "{drive}: not one line: {err}");
+        assert!(
+            err.starts_with("ospite: ") && err.contains(name) && err.contains(why),
+            "{drive}: {err}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ pub mod htif;
 pub mod plic;
 pub mod test_finisher;
 pub mod uart16550;
+pub mod virtio;
 pub mod virtio_mmio;
 
 use std::sync::atomic::{AtomicU64, Ordering};

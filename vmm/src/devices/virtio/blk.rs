@@ -1,0 +1,510 @@
+//! The virtio block device (virtio 1.2, section 5.2) over an image file: one request queue,
+//! reads (`IN`), writes (`OUT`), `FLUSH` and `GET_ID`, 512-byte sectors.
+//!
+//! Writes go to the file with `pwrite` as they arrive, so they are in the host's page cache
+//! (and visible to other readers of the file) when the request completes; `FLUSH` makes them
+//! durable with `fdatasync`. A read-only image is offered with `VIRTIO_BLK_F_RO` and refuses
+//! writes with `IOERR`.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::{Chain, GuestMemory, Queue, QueueError, VirtioDevice};
+use crate::config::DriveConfig;
+use crate::error::Error;
+
+/// The virtio device ID of a block device.
+pub const DEVICE_ID: u32 = 2;
+/// Feature: `seg_max` in config space is the most segments a request may have.
+pub const F_SEG_MAX: u64 = 1 << 2;
+/// Feature: the device is read-only.
+pub const F_RO: u64 = 1 << 5;
+/// Feature: `blk_size` in config space is the block size.
+pub const F_BLK_SIZE: u64 = 1 << 6;
+/// Feature: the device takes `FLUSH`.
+pub const F_FLUSH: u64 = 1 << 9;
+
+/// Request type: read sectors.
+pub const T_IN: u32 = 0;
+/// Request type: write sectors.
+pub const T_OUT: u32 = 1;
+/// Request type: make written data durable.
+pub const T_FLUSH: u32 = 4;
+/// Request type: the device's ID string (20 bytes).
+pub const T_GET_ID: u32 = 8;
+
+/// Request status: done.
+pub const S_OK: u8 = 0;
+/// Request status: an I/O error (or a request outside the disk, or a write to a read-only disk).
+pub const S_IOERR: u8 = 1;
+/// Request status: an unknown request type.
+pub const S_UNSUPP: u8 = 2;
+
+/// The sector size.
+pub const SECTOR: u64 = 512;
+/// The size of the request queue.
+pub const QUEUE_SIZE: u16 = 256;
+/// The length of the ID string `GET_ID` returns.
+pub const ID_LEN: usize = 20;
+/// The length of the request header (type, reserved, sector).
+const HEADER: u64 = 16;
+/// The most bytes moved between file and guest at a time.
+const CHUNK: usize = 64 << 10;
+
+/// A block device backed by an image file.
+#[derive(Debug)]
+pub struct Blk {
+    file: File,
+    readonly: bool,
+    capacity: u64,
+    id: [u8; ID_LEN],
+}
+
+impl Blk {
+    /// Opens the image of `drive`: read-write unless the drive is read-only. A missing file,
+    /// or one that cannot be written when it should be, is an error that names it.
+    pub fn open(drive: &DriveConfig) -> crate::Result<Blk> {
+        let path = &drive.path;
+        let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(Error::BadImage {
+                path: path.clone(),
+                why: "not a regular file (a disk image is a file)".into(),
+            });
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(!drive.readonly)
+            .open(path)
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                    if !drive.readonly && std::fs::File::open(path).is_ok() =>
+                {
+                    Error::BadImage {
+                        path: path.clone(),
+                        why: format!(
+                            "cannot open the disk image for writing ({source}); attach it \
+                             read-only with `--drive file=PATH,readonly`"
+                        ),
+                    }
+                }
+                _ => Error::Read {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        let capacity = meta.len() / SECTOR;
+        if capacity == 0 {
+            return Err(Error::BadImage {
+                path: path.clone(),
+                why: "a disk image needs at least one 512-byte sector".into(),
+            });
+        }
+        Ok(Blk::from_file(file, drive.readonly, capacity, &drive.path))
+    }
+
+    /// A device over `file`, `capacity` sectors long, whose ID is the file's name.
+    fn from_file(file: File, readonly: bool, capacity: u64, path: &Path) -> Blk {
+        let mut id = [0u8; ID_LEN];
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        let n = name.len().min(ID_LEN);
+        id[..n].copy_from_slice(&name.as_bytes()[..n]);
+        Blk {
+            file,
+            readonly,
+            capacity,
+            id,
+        }
+    }
+
+    /// The capacity in 512-byte sectors.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Serves one request; returns how many bytes it wrote into the chain's writable buffers
+    /// (the status byte included).
+    fn request(&mut self, chain: &Chain, mem: &GuestMemory) -> Result<u32, QueueError> {
+        let writable = chain.writable_len();
+        if writable == 0 {
+            // No room for a status byte: nothing can be reported.
+            return Ok(0);
+        }
+        let status_at = writable - 1;
+        let mut header = [0u8; HEADER as usize];
+        let (kind, sector) = if chain.read(mem, 0, &mut header)? == header.len() {
+            let kind = u32::from_le_bytes(header[0..4].try_into().unwrap_or_default());
+            let sector = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
+            (Some(kind), sector)
+        } else {
+            (None, 0)
+        };
+        let (status, data) = match kind {
+            Some(T_IN) => self.read_sectors(chain, mem, sector, status_at)?,
+            Some(T_OUT) => self.write_sectors(chain, mem, sector)?,
+            Some(T_FLUSH) => match self.file.sync_data() {
+                Ok(()) => (S_OK, 0),
+                Err(_) => (S_IOERR, 0),
+            },
+            Some(T_GET_ID) => {
+                let n = (ID_LEN as u64).min(status_at) as usize;
+                chain.write(mem, 0, &self.id[..n])?;
+                (S_OK, n as u64)
+            }
+            Some(_) => (S_UNSUPP, 0),
+            None => (S_IOERR, 0),
+        };
+        chain.write(mem, status_at, &[status])?;
+        Ok((data + 1) as u32)
+    }
+
+    /// Whether `len` bytes from `sector` lie on the disk.
+    fn in_range(&self, sector: u64, len: u64) -> bool {
+        sector
+            .checked_mul(SECTOR)
+            .and_then(|start| start.checked_add(len))
+            .is_some_and(|end| end <= self.capacity * SECTOR)
+    }
+
+    fn read_sectors(
+        &mut self,
+        chain: &Chain,
+        mem: &GuestMemory,
+        sector: u64,
+        len: u64,
+    ) -> Result<(u8, u64), QueueError> {
+        if !self.in_range(sector, len) {
+            return Ok((S_IOERR, 0));
+        }
+        let mut buf = vec![0u8; CHUNK.min(len as usize)];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(buf.len() as u64) as usize;
+            if self
+                .file
+                .read_exact_at(&mut buf[..n], sector * SECTOR + done)
+                .is_err()
+            {
+                return Ok((S_IOERR, done));
+            }
+            chain.write(mem, done, &buf[..n])?;
+            done += n as u64;
+        }
+        Ok((S_OK, len))
+    }
+
+    fn write_sectors(
+        &mut self,
+        chain: &Chain,
+        mem: &GuestMemory,
+        sector: u64,
+    ) -> Result<(u8, u64), QueueError> {
+        let len = chain.readable_len().saturating_sub(HEADER);
+        if self.readonly || !self.in_range(sector, len) {
+            return Ok((S_IOERR, 0));
+        }
+        let mut buf = vec![0u8; CHUNK.min(len as usize)];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(buf.len() as u64) as usize;
+            chain.read(mem, HEADER + done, &mut buf[..n])?;
+            if self
+                .file
+                .write_all_at(&buf[..n], sector * SECTOR + done)
+                .is_err()
+            {
+                return Ok((S_IOERR, 0));
+            }
+            done += n as u64;
+        }
+        Ok((S_OK, 0))
+    }
+}
+
+impl VirtioDevice for Blk {
+    fn device_id(&self) -> u32 {
+        DEVICE_ID
+    }
+
+    fn features(&self) -> u64 {
+        let ro = if self.readonly { F_RO } else { 0 };
+        F_SEG_MAX | F_BLK_SIZE | F_FLUSH | ro
+    }
+
+    fn queue_max_sizes(&self) -> &[u16] {
+        &[QUEUE_SIZE]
+    }
+
+    fn read_config(&self, offset: u64, data: &mut [u8]) {
+        // struct virtio_blk_config: capacity, size_max, seg_max, geometry, blk_size; the rest
+        // (topology, writeback, discard...) is zero.
+        let mut config = [0u8; 64];
+        config[0..8].copy_from_slice(&self.capacity.to_le_bytes());
+        // A request is a header, data segments and a status byte, all in one queue.
+        config[12..16].copy_from_slice(&(u32::from(QUEUE_SIZE) - 2).to_le_bytes());
+        config[20..24].copy_from_slice(&(SECTOR as u32).to_le_bytes());
+        for (i, b) in data.iter_mut().enumerate() {
+            *b = usize::try_from(offset)
+                .ok()
+                .and_then(|o| config.get(o + i))
+                .copied()
+                .unwrap_or(0);
+        }
+    }
+
+    fn process(
+        &mut self,
+        _index: usize,
+        queue: &mut Queue,
+        mem: &GuestMemory,
+    ) -> Result<bool, QueueError> {
+        let mut used = false;
+        while let Some(chain) = queue.pop(mem)? {
+            let written = self.request(&chain, mem)?;
+            queue.push_used(mem, chain.head, written)?;
+            used = true;
+        }
+        Ok(used)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::mmio::{MmioTransport, INT_USED_BUFFER};
+    use super::super::queue::tests::{make_available, memory, put_desc, AVAIL, DESC, RAM, USED};
+    use super::super::{status, F_VERSION_1};
+    use super::*;
+    use crate::devices::IrqLevels;
+    use ospite_mmu::{AccessSize, Device};
+    use std::path::PathBuf;
+
+    const SOURCE: u32 = 8;
+    const HDR: u64 = RAM + 0x4000;
+    const DATA: u64 = RAM + 0x5000;
+    const STATUS: u64 = RAM + 0x7000;
+
+    /// A disk image of `sectors` sectors, sector `n` filled with byte `n`.
+    fn image(name: &str, sectors: u64) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("ospite-blk-{}-{name}.img", std::process::id()));
+        let data: Vec<u8> = (0..sectors * SECTOR).map(|i| (i / SECTOR) as u8).collect();
+        std::fs::write(&path, data).unwrap();
+        path
+    }
+
+    struct Rig {
+        dev: MmioTransport<Blk>,
+        mem: GuestMemory,
+        irq: IrqLevels,
+        requests: u16,
+    }
+
+    impl Rig {
+        fn w(&mut self, offset: u64, v: u32) {
+            self.dev
+                .write(offset, AccessSize::B4, u64::from(v))
+                .unwrap();
+        }
+        fn r(&mut self, offset: u64) -> u32 {
+            self.dev.read(offset, AccessSize::B4).unwrap() as u32
+        }
+
+        /// A driver's setup: reset, acknowledge, negotiate `features`, one queue of 8.
+        fn new(path: &std::path::Path, readonly: bool, features: u64) -> Rig {
+            let mem = memory();
+            let irq = IrqLevels::new();
+            let blk = Blk::open(&DriveConfig {
+                path: path.to_owned(),
+                readonly,
+            })
+            .unwrap();
+            let dev = MmioTransport::new(blk, mem.clone(), irq.clone(), SOURCE);
+            let mut rig = Rig {
+                dev,
+                mem,
+                irq,
+                requests: 0,
+            };
+            rig.w(0x070, 0);
+            rig.w(0x070, status::ACKNOWLEDGE | status::DRIVER);
+            rig.w(0x024, 0);
+            rig.w(0x020, features as u32);
+            rig.w(0x024, 1);
+            rig.w(0x020, (features >> 32) as u32);
+            rig.w(
+                0x070,
+                status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK,
+            );
+            rig.w(0x030, 0);
+            rig.w(0x038, 8);
+            for (reg, addr) in [(0x080, DESC), (0x090, AVAIL), (0x0a0, USED)] {
+                rig.w(reg, addr as u32);
+                rig.w(reg + 4, (addr >> 32) as u32);
+            }
+            rig.w(0x044, 1);
+            let s = rig.r(0x070) | status::DRIVER_OK;
+            rig.w(0x070, s);
+            rig
+        }
+
+        /// Submits a request (header, `data_len` bytes of data, status) and notifies.
+        fn submit(&mut self, kind: u32, sector: u64, data_len: u32, data_writable: bool) {
+            let mut hdr = [0u8; 16];
+            hdr[0..4].copy_from_slice(&kind.to_le_bytes());
+            hdr[8..16].copy_from_slice(&sector.to_le_bytes());
+            self.mem.write(HDR, &hdr).unwrap();
+            self.mem.write(STATUS, &[0xff]).unwrap();
+            put_desc(&self.mem, 0, HDR, 16, 1, 1);
+            let flags = 1 | if data_writable { 2 } else { 0 };
+            put_desc(&self.mem, 1, DATA, data_len, flags, 2);
+            put_desc(&self.mem, 2, STATUS, 1, 2, 0);
+            make_available(&self.mem, self.requests, 0, 8);
+            self.requests += 1;
+            self.w(0x050, 0);
+        }
+
+        fn status_byte(&self) -> u8 {
+            let mut b = [0u8];
+            self.mem.read(STATUS, &mut b).unwrap();
+            b[0]
+        }
+
+        fn data(&self, len: usize) -> Vec<u8> {
+            let mut v = vec![0u8; len];
+            self.mem.read(DATA, &mut v).unwrap();
+            v
+        }
+    }
+
+    const FEATURES: u64 = F_VERSION_1 | F_FLUSH | F_SEG_MAX;
+
+    #[test]
+    fn registers_identify_a_modern_block_device() {
+        let path = image("ident", 16);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        assert_eq!(
+            [rig.r(0x000), rig.r(0x004), rig.r(0x008), rig.r(0x034)],
+            [0x7472_6976, 2, 2, 256]
+        );
+        rig.w(0x014, 1);
+        assert_eq!(rig.r(0x010), 1, "VERSION_1 in the high page");
+        assert_eq!(rig.dev.read(0x100, AccessSize::B8).unwrap(), 16, "capacity");
+        assert_eq!(rig.r(0x070) & status::FEATURES_OK, status::FEATURES_OK);
+    }
+
+    #[test]
+    fn legacy_driver_without_version_1_is_refused_features_ok() {
+        let path = image("legacy", 4);
+        let mut rig = Rig::new(&path, false, F_FLUSH);
+        assert_eq!(rig.r(0x070) & status::FEATURES_OK, 0);
+    }
+
+    #[test]
+    fn read_fills_the_buffer_and_raises_the_line_until_acked() {
+        let path = image("read", 16);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.submit(T_IN, 3, 1024, true);
+        assert_eq!(rig.status_byte(), S_OK);
+        let data = rig.data(1024);
+        assert!(data[..512].iter().all(|&b| b == 3) && data[512..].iter().all(|&b| b == 4));
+        assert_eq!(
+            rig.mem.read_u32(USED + 8),
+            Ok(1025),
+            "bytes written, status included"
+        );
+        assert_eq!(rig.r(0x060), INT_USED_BUFFER);
+        assert_eq!(rig.irq.get(), 1 << SOURCE);
+        rig.w(0x064, INT_USED_BUFFER);
+        assert_eq!((rig.r(0x060), rig.irq.get()), (0, 0));
+    }
+
+    #[test]
+    fn write_reaches_the_file_and_flush_succeeds() {
+        let path = image("write", 16);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.mem.write(DATA, &[0xab; 512]).unwrap();
+        rig.submit(T_OUT, 5, 512, false);
+        assert_eq!(rig.status_byte(), S_OK);
+        rig.submit(T_FLUSH, 0, 0, false);
+        assert_eq!(rig.status_byte(), S_OK);
+        let file = std::fs::read(&path).unwrap();
+        assert!(file[5 * 512..6 * 512].iter().all(|&b| b == 0xab));
+        assert!(file[6 * 512..7 * 512].iter().all(|&b| b == 6));
+    }
+
+    #[test]
+    fn request_past_the_end_is_an_io_error() {
+        let path = image("end", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.submit(T_IN, 3, 1024, true);
+        assert_eq!(rig.status_byte(), S_IOERR);
+    }
+
+    #[test]
+    fn unknown_request_type_is_unsupported() {
+        let path = image("unsupp", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.submit(11, 0, 16, false);
+        assert_eq!(rig.status_byte(), S_UNSUPP);
+    }
+
+    #[test]
+    fn get_id_returns_the_file_name() {
+        let path = image("id", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.submit(T_GET_ID, 0, 20, true);
+        assert_eq!(rig.status_byte(), S_OK);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(rig.data(20), name.as_bytes()[..20.min(name.len())]);
+    }
+
+    #[test]
+    fn read_only_drive_offers_ro_and_refuses_writes() {
+        let path = image("ro", 4);
+        let mut rig = Rig::new(&path, true, FEATURES | F_RO);
+        assert_eq!(rig.r(0x010) & F_RO as u32, F_RO as u32);
+        rig.submit(T_OUT, 0, 512, false);
+        assert_eq!(rig.status_byte(), S_IOERR);
+        assert_eq!(std::fs::read(&path).unwrap()[0], 0);
+    }
+
+    #[test]
+    fn no_interrupt_flag_is_respected() {
+        let path = image("noint", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.mem.write_u16(AVAIL, 1).unwrap();
+        rig.submit(T_IN, 0, 512, true);
+        assert_eq!(rig.status_byte(), S_OK);
+        assert_eq!(rig.irq.get(), 0);
+    }
+
+    #[test]
+    fn broken_chain_asks_for_a_reset() {
+        let path = image("broken", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        make_available(&rig.mem, 0, 9, 8);
+        rig.w(0x050, 0);
+        assert_ne!(rig.r(0x070) & status::DEVICE_NEEDS_RESET, 0);
+        rig.w(0x070, 0);
+        assert_eq!((rig.r(0x070), rig.irq.get()), (0, 0));
+    }
+
+    #[test]
+    fn missing_image_is_named() {
+        let err = Blk::open(&DriveConfig {
+            path: PathBuf::from("/nonexistent/disk.img"),
+            readonly: false,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("/nonexistent/disk.img: cannot read"),
+            "{err}"
+        );
+    }
+}
