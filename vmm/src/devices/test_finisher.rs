@@ -1,6 +1,7 @@
-//! The SiFive test finisher (`sifive,test0`): a 32-bit write of `0x5555` powers off with
-//! success, `(code << 16) | 0x3333` fails with `code`, `0x7777` resets. Linux and U-Boot reach
-//! it as `syscon-poweroff` and `syscon-reboot`.
+//! The SiFive test finisher (`sifive,test0`): a write of `0x5555` powers off with success,
+//! `(code << 16) | 0x3333` fails with `code`, `0x7777` resets. Linux and U-Boot reach it as
+//! `syscon-poweroff` and `syscon-reboot`. Writes are 32 or, as QEMU also takes them, 16 bits
+//! wide: OpenSBI's SRST shutdown (what Linux's `poweroff` ends in) stores `0x5555` with `sh`.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -71,7 +72,7 @@ impl Device for TestFinisher {
     }
 
     fn write(&mut self, offset: u64, size: AccessSize, value: u64) -> Result<(), DeviceError> {
-        if offset != 0 || size != AccessSize::B4 {
+        if offset != 0 || !matches!(size, AccessSize::B2 | AccessSize::B4) {
             return Ok(());
         }
         let v = value as u32;
@@ -104,6 +105,16 @@ mod tests {
         t.write(0, AccessSize::B4, 0x7777).unwrap();
         assert_eq!(latch.take(), Some(PowerEvent::Reset));
         t.write(0, AccessSize::B4, 0x5555).unwrap();
+        assert_eq!(latch.take(), Some(PowerEvent::Off(0)));
+    }
+
+    #[test]
+    fn sixteen_bit_pass_write_powers_off_as_opensbi_does_it() {
+        let latch = PowerLatch::new();
+        let mut t = TestFinisher::new(latch.clone());
+        t.write(0, AccessSize::B1, 0x55).unwrap();
+        assert_eq!(latch.take(), None);
+        t.write(0, AccessSize::B2, 0x5555).unwrap();
         assert_eq!(latch.take(), Some(PowerEvent::Off(0)));
     }
 }
