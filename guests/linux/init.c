@@ -9,7 +9,8 @@
  *   ls [DIR]               list a directory, sorted, one name a line (default: /)
  *   work N                 CPU-bound and deterministic: count the primes below N and print an
  *                          FNV-1a hash of them
- *   mount [DEV DIR [TYPE]] mount a file system (default: /dev/vda on /mnt, ext2)
+ *   mount [DEV DIR [TYPE]] mount a file system (default: /dev/vda on /mnt, ext2), read-only
+ *                          if the disk is write-protected
  *   umount DIR             unmount it
  *   sync                   flush file systems to their disks
  *   uname                  the kernel's name, release and machine
@@ -136,10 +137,16 @@ static void cmd_mount(int argc, char **argv)
     const char *dir = argc > 2 ? argv[2] : "/mnt";
     const char *type = argc > 3 ? argv[3] : "ext2";
     mkdir(dir, 0755);
-    if (mount(dev, dir, type, 0, NULL) != 0)
-        printf("mount: %s on %s: %s\n", dev, dir, strerror(errno));
-    else
+    if (mount(dev, dir, type, 0, NULL) == 0) {
         printf("mounted %s on %s (%s)\n", dev, dir, type);
+        return;
+    }
+    /* A write-protected disk: read-only then, as util-linux's mount does. */
+    if ((errno == EACCES || errno == EROFS) && mount(dev, dir, type, MS_RDONLY, NULL) == 0) {
+        printf("mounted %s on %s (%s, read-only)\n", dev, dir, type);
+        return;
+    }
+    printf("mount: %s on %s: %s\n", dev, dir, strerror(errno));
 }
 
 static void cmd_umount(int argc, char **argv)

@@ -134,6 +134,55 @@ fn linux_boots_to_the_prompt_reads_and_writes_the_disk_and_powers_off_on_the_int
     boots_to_the_prompt_uses_the_disk_and_powers_off(EngineKind::Interp);
 }
 
+/// A drive attached read-only: the guest sees a write-protected disk, mounts it read-only,
+/// cannot write it, and the image stays as it was.
+fn readonly_drive(engine: EngineKind) {
+    let dir = scratch(&format!("linux-ro-{engine:?}"));
+    let disk = disk(&dir);
+    let before = std::fs::read(&disk).unwrap();
+    let mut config = linux_vm("ro", engine, Some(&disk));
+    if let Some(d) = config.drive.as_mut() {
+        d.readonly = true;
+    }
+    let vm = Running::start(config);
+    let handle = vm.handle.clone();
+    let outputs: Vec<Vec<String>> = {
+        let mut shell = Shell::new(
+            &vm.console,
+            Box::new(move |b: &[u8]| handle.send_input(b)),
+            STEP,
+        );
+        let outputs = [
+            "cat /sys/block/vda/ro",
+            "mount",
+            "cat /mnt/hello.txt",
+            "echo x > /mnt/x.txt",
+        ]
+        .iter()
+        .map(|c| shell.run(c))
+        .collect();
+        shell.last("poweroff");
+        outputs
+    };
+    let (report, text) = vm.finish();
+    assert_eq!(report.exit, ExitReason::PowerOff(0), "{text}");
+    assert_eq!(
+        outputs,
+        [
+            vec!["1".to_owned()],
+            vec!["mounted /dev/vda on /mnt (ext2, read-only)".to_owned()],
+            vec![HELLO.trim_end().to_owned()],
+            vec!["echo: /mnt/x.txt: Read-only file system".to_owned()],
+        ]
+    );
+    assert!(std::fs::read(&disk).unwrap() == before, "the image changed");
+}
+
+#[test]
+fn linux_sees_a_readonly_drive_as_write_protected_on_the_interpreter() {
+    readonly_drive(EngineKind::Interp);
+}
+
 /// The kernel's log from its banner to `Run /init`, timestamps stripped.
 fn kernel_log(text: &str) -> Vec<String> {
     lines(text)
