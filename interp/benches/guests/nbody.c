@@ -23,9 +23,13 @@ static struct body bodies[5] = {
      -9.51592254519715870e-05 * DAYS_PER_YEAR, 5.15138902046611451e-05 * SOLAR_MASS}};
 
 static double sqrt_(double v) {
+#ifdef NATIVE
+    return __builtin_sqrt(v);
+#else
     double r;
     __asm__("fsqrt.d %0, %1" : "=f"(r) : "f"(v));
     return r;
+#endif
 }
 
 static double energy(void) {

@@ -91,6 +91,23 @@ pub struct Run {
 /// Runs the flat image `image` (linked at `RAM_BASE`) on our interpreter in M-mode from
 /// `RAM_BASE` with `ram_size` bytes of RAM, for at most `budget` instructions.
 pub fn run_ours(image: &[u8], ram_size: u64, budget: u64) -> Run {
+    run_engine(image, ram_size, budget, |hart, map| {
+        let mut cpu = Interpreter::new(hart, map);
+        // The guest's own trap handler reports traps; `ebreak` must not stop the run.
+        cpu.set_debug_breakpoints(false);
+        let stop = cpu.stop_handle();
+        (cpu, stop)
+    })
+}
+
+/// [`run_ours`] on any engine, which `make` builds from the hart and the board's memory map
+/// (and returns with its stop handle).
+pub fn run_engine<E: Engine>(
+    image: &[u8],
+    ram_size: u64,
+    budget: u64,
+    make: impl FnOnce(Hart, MemoryMap) -> (E, StopHandle),
+) -> Run {
     let out = Arc::new(Mutex::new(Vec::new()));
     let exit = Arc::new(Mutex::new(None));
     let uart = Uart { out: out.clone() };
@@ -120,10 +137,8 @@ pub fn run_ours(image: &[u8], ram_size: u64, budget: u64) -> Run {
         .expect("image fits in RAM");
     let mut hart = Hart::new(HartConfig::default());
     hart.set_pc(RAM_BASE);
-    let mut cpu = Interpreter::new(hart, map);
-    *stop.lock().unwrap() = Some(cpu.stop_handle());
-    // The guest's own trap handler reports traps; `ebreak` must not stop the run.
-    cpu.set_debug_breakpoints(false);
+    let (mut cpu, handle) = make(hart, map);
+    *stop.lock().unwrap() = Some(handle);
     const CHUNK: u64 = 1 << 20;
     let start = Instant::now();
     let mut spent = 0;
