@@ -1,10 +1,13 @@
-//! A tiny assembler over `ospite_isa::Inst::encode`, and the test machine.
+//! A tiny assembler over `ospite_isa::Inst::encode`, and the test machine (run by the engine
+//! that `crate::cpu` names).
 
 use std::sync::Arc;
 
-use ospite_interp::{Engine, Hart, HartConfig, Interpreter, StopReason};
+use ospite_interp::{Engine, Hart, HartConfig, StopReason};
 use ospite_isa::{Csr, Extensions, Fmt, Inst, Op, Reg, Rm, XReg};
 use ospite_mmu::{AccessSize, Bus, GuestRam, MemoryMap, PhysAddr};
+
+pub use crate::cpu::{debug_breakpoints, new_cpu, Cpu};
 
 pub const RAM: u64 = 0x8000_0000;
 pub const RAM_SIZE: u64 = 1 << 20;
@@ -150,7 +153,7 @@ impl Asm {
 
 /// A machine with 1 MiB of RAM at `RAM`, the programs loaded at their addresses, `mtvec` and
 /// `stvec` pointing at lone `ebreak`s, debug breakpoints on, pc at `RAM`.
-pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Interpreter<Arc<MemoryMap>> {
+pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Cpu {
     machine_with_config(
         HartConfig {
             extensions: ext,
@@ -161,10 +164,7 @@ pub fn machine_with(ext: Extensions, progs: &[(u64, &Asm)]) -> Interpreter<Arc<M
 }
 
 /// [`machine_with`], with a whole hart configuration (a time source, say).
-pub fn machine_with_config(
-    config: HartConfig,
-    progs: &[(u64, &Asm)],
-) -> Interpreter<Arc<MemoryMap>> {
+pub fn machine_with_config(config: HartConfig, progs: &[(u64, &Asm)]) -> Cpu {
     let ram = Arc::new(GuestRam::new(RAM_SIZE).unwrap());
     let map = Arc::new(
         MemoryMap::builder()
@@ -183,36 +183,34 @@ pub fn machine_with_config(
     hart.set_pc(RAM);
     assert!(hart.poke_csr(Csr::MTVEC, MTVEC));
     assert!(hart.poke_csr(Csr::STVEC, STVEC));
-    let mut cpu = Interpreter::new(hart, map);
-    cpu.set_debug_breakpoints(true);
-    cpu
+    new_cpu(hart, map)
 }
 
-pub fn machine(p: &Asm) -> Interpreter<Arc<MemoryMap>> {
+pub fn machine(p: &Asm) -> Cpu {
     machine_with(Extensions::ALL, &[(RAM, p)])
 }
 
 /// Runs `p` in M-mode to its `ebreak` (or a trap handler's).
-pub fn run(p: &Asm) -> Interpreter<Arc<MemoryMap>> {
+pub fn run(p: &Asm) -> Cpu {
     let mut cpu = machine(p);
     assert_eq!(cpu.run(100_000), StopReason::Breakpoint);
     cpu
 }
 
-pub fn x(cpu: &Interpreter<Arc<MemoryMap>>, r: u8) -> u64 {
+pub fn x(cpu: &Cpu, r: u8) -> u64 {
     cpu.hart().x(XReg::new(r))
 }
 
-pub fn csr(cpu: &Interpreter<Arc<MemoryMap>>, c: Csr) -> u64 {
+pub fn csr(cpu: &Cpu, c: Csr) -> u64 {
     cpu.hart().peek_csr(c).unwrap()
 }
 
-pub fn peek(cpu: &Interpreter<Arc<MemoryMap>>, addr: u64, size: AccessSize) -> u64 {
+pub fn peek(cpu: &Cpu, addr: u64, size: AccessSize) -> u64 {
     cpu.bus().load(PhysAddr(addr), size).unwrap()
 }
 
 /// (mcause, mepc, mtval) after a trap into M-mode.
-pub fn mtrap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
+pub fn mtrap(cpu: &Cpu) -> (u64, u64, u64) {
     (
         csr(cpu, Csr::MCAUSE),
         csr(cpu, Csr::MEPC),
@@ -221,7 +219,7 @@ pub fn mtrap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
 }
 
 /// (scause, sepc, stval) after a trap into S-mode.
-pub fn strap(cpu: &Interpreter<Arc<MemoryMap>>) -> (u64, u64, u64) {
+pub fn strap(cpu: &Cpu) -> (u64, u64, u64) {
     (
         csr(cpu, Csr::SCAUSE),
         csr(cpu, Csr::SEPC),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::asm::*;
-use ospite_interp::{Engine, Hart, HartConfig, Interpreter, StopReason};
+use ospite_interp::{Engine, Hart, HartConfig, StopReason};
 use ospite_isa::{Csr, Op};
 use ospite_mmu::{AccessSize, Bus, PhysAddr};
 
@@ -186,9 +186,7 @@ fn amoadd_from_two_harts_on_two_threads_loses_no_update() {
         ..HartConfig::default()
     });
     h1.set_pc(RAM);
-    let mut cpu1 = Interpreter::new(h1, Arc::clone(&bus));
-    cpu1.set_debug_breakpoints(true);
-    harts.push(cpu1);
+    harts.push(new_cpu(h1, Arc::clone(&bus)));
     let results: Vec<StopReason> = harts
         .into_iter()
         .map(|mut c| thread::spawn(move || c.run(1_000_000)))

@@ -5,10 +5,7 @@ use ospite_interp::Engine;
 use ospite_isa::{Csr, Op};
 use ospite_mmu::Privilege;
 
-fn in_mode(
-    p: &Asm,
-    mode: Privilege,
-) -> ospite_interp::Interpreter<std::sync::Arc<ospite_mmu::MemoryMap>> {
+fn in_mode(p: &Asm, mode: Privilege) -> Cpu {
     let mut cpu = machine(p);
     cpu.hart_mut().set_privilege(mode);
     assert_eq!(cpu.run(1000), ospite_interp::StopReason::Breakpoint);
@@ -258,8 +255,7 @@ fn time_reads_the_time_source_or_is_illegal_without_one() {
     });
     let bus = machine(&p).bus().clone();
     hart.set_pc(RAM);
-    let mut cpu = ospite_interp::Interpreter::new(hart, bus);
-    cpu.set_debug_breakpoints(true);
+    let mut cpu = new_cpu(hart, bus);
     cpu.run(10);
     assert_eq!(x(&cpu, A0), 12345);
 }

@@ -1,4 +1,4 @@
-//! The engine: budgets, stop requests, single steps, and the decode cache's invalidation.
+//! The engine: budgets, stop requests, single steps, and code that rewrites itself.
 
 use crate::asm::*;
 use ospite_interp::{Engine, StopReason};
@@ -32,21 +32,9 @@ fn stop_request_is_honoured_once() {
     assert_eq!(cpu.run(10), StopReason::BudgetSpent);
 }
 
-#[test]
-fn hot_loop_is_decoded_once() {
-    let mut p = Asm::new();
-    p.li(T0, 100);
-    let top = p.here();
-    p.i(Op::Addi, T0, T0, -1);
-    let here = p.here();
-    p.b(Op::Bne, T0, ZERO, top - here);
-    p.ebreak();
-    let cpu = run(&p);
-    let stats = cpu.cache_stats();
-    assert_eq!((stats.misses, stats.hits), (4, 198));
-}
-
-fn patch_program(fence: bool) -> Asm {
+/// Runs `addi a0, zero, 1` at L, overwrites it with `addi a0, zero, 2` (then `fence.i` if
+/// `fence`), runs it again: `a1` ends as 3.
+pub fn patch_program(fence: bool) -> Asm {
     // Runs `addi a0, zero, 1` at L, overwrites it with `addi a0, zero, 2`, runs it again.
     let mut new = Inst::new(Op::Addi);
     new.rd = Reg::new(A0);
@@ -76,11 +64,10 @@ fn patch_program(fence: bool) -> Asm {
 fn own_store_to_cached_code_is_seen_without_fence_i() {
     let cpu = run(&patch_program(false));
     assert_eq!(x(&cpu, A1), 3);
-    assert!(cpu.cache_stats().page_invalidations >= 1);
 }
 
 #[test]
-fn fence_i_flushes_the_cache() {
+fn store_to_code_then_fence_i_runs_the_new_code() {
     let cpu = run(&patch_program(true));
-    assert_eq!((x(&cpu, A1), cpu.cache_stats().flushes), (3, 1));
+    assert_eq!(x(&cpu, A1), 3);
 }

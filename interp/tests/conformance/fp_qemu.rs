@@ -8,12 +8,10 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 use crate::asm::*;
-use ospite_interp::{Engine, Interpreter, StopReason};
+use ospite_interp::{Engine, StopReason};
 use ospite_isa::{Class, Csr, Fmt, Inst, Op, Reg, Rm, XReg};
-use ospite_mmu::MemoryMap;
 
 /// How an instruction's operands look, for the C side and for ours.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -206,12 +204,7 @@ fn operand(r: &mut Rng, shape: Shape, double: bool) -> u64 {
 }
 
 /// Runs one instruction on our interpreter: (result, fflags).
-fn ours(
-    cpu: &mut Interpreter<Arc<MemoryMap>>,
-    inst: &Inst,
-    rm: u64,
-    [a, b, c]: [u64; 3],
-) -> (u64, u64) {
+fn ours(cpu: &mut Cpu, inst: &Inst, rm: u64, [a, b, c]: [u64; 3]) -> (u64, u64) {
     let h = cpu.hart_mut();
     h.set_f(0, a);
     h.set_f(1, b);

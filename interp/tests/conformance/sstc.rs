@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::asm::*;
-use ospite_interp::{Engine, HartConfig, Interpreter, StopReason, TimeSource};
+use ospite_interp::{Engine, HartConfig, StopReason, TimeSource};
 use ospite_isa::{Csr, Op};
-use ospite_mmu::{MemoryMap, Privilege};
+use ospite_mmu::Privilege;
 
 const STCE: u64 = 1 << 63;
 const STIP: u64 = 1 << 5;
@@ -22,7 +22,7 @@ impl TimeSource for Clock {
 }
 
 /// A machine whose `time` reads `clock`, running `p` in `mode`.
-fn machine_at(p: &Asm, clock: &Arc<Clock>, mode: Privilege) -> Interpreter<Arc<MemoryMap>> {
+fn machine_at(p: &Asm, clock: &Arc<Clock>, mode: Privilege) -> Cpu {
     let time: Arc<dyn TimeSource> = clock.clone();
     let config = HartConfig {
         time: Some(time),

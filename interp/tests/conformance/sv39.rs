@@ -8,10 +8,9 @@
 //! | 0x1_0000_0000 | RAM | R W (S) |
 
 use crate::asm::*;
-use ospite_interp::{Engine, Interpreter, StopReason};
+use ospite_interp::{Engine, StopReason};
 use ospite_isa::{Csr, Extensions, Op};
-use ospite_mmu::{AccessSize, Asid, Bus, MemoryMap, PhysAddr, Privilege, Pte, Satp, SatpMode};
-use std::sync::Arc;
+use ospite_mmu::{AccessSize, Asid, Bus, PhysAddr, Privilege, Pte, Satp, SatpMode};
 
 const ROOT: u64 = RAM + 0x20000;
 const S_RWX: u64 = 0x4000_0000;
@@ -24,7 +23,7 @@ fn satp() -> u64 {
 }
 
 /// A machine whose page tables are set up, with `satp` written, in `mode` at `pc`.
-fn paged(progs: &[(u64, &Asm)], mode: Privilege, pc: u64) -> Interpreter<Arc<MemoryMap>> {
+fn paged(progs: &[(u64, &Asm)], mode: Privilege, pc: u64) -> Cpu {
     let mut cpu = machine_with(Extensions::ALL, progs);
     let map = cpu.bus().clone();
     for (va, flags) in [

@@ -5,7 +5,7 @@ use ospite_interp::{Engine, Interrupt, StopReason, TrapCounts};
 use ospite_isa::{Csr, Op};
 use ospite_mmu::Privilege;
 
-fn ecall_in(mode: Privilege) -> ospite_interp::Interpreter<std::sync::Arc<ospite_mmu::MemoryMap>> {
+fn ecall_in(mode: Privilege) -> Cpu {
     let mut p = Asm::new();
     p.op(Op::Ecall);
     let mut cpu = machine(&p);
@@ -70,7 +70,7 @@ fn delegation_does_not_apply_to_traps_taken_in_m_mode() {
     let mut p = Asm::new();
     p.op(Op::Ebreak);
     let mut cpu = machine(&p);
-    cpu.set_debug_breakpoints(false);
+    debug_breakpoints(&mut cpu, false);
     cpu.hart_mut().poke_csr(Csr::MEDELEG, 1 << 3);
     cpu.hart_mut().poke_csr(Csr::MTVEC, RAM + 0x2000); // a loop of ebreaks would recurse: step
     cpu.step();
@@ -90,7 +90,7 @@ fn ebreak_without_debug_flag_is_a_breakpoint_exception() {
     let mut p = Asm::new();
     p.i(Op::Addi, A0, ZERO, 1).ebreak();
     let mut cpu = machine(&p);
-    cpu.set_debug_breakpoints(false);
+    debug_breakpoints(&mut cpu, false);
     cpu.run(2);
     assert_eq!(
         (mtrap(&cpu), cpu.hart().pc()),
