@@ -8,7 +8,7 @@ use ospite_isa::Extensions;
 use ospite_mmu::Bus;
 
 use crate::emit::{emit_block, Env, HostFeatures};
-use crate::ir::{Block, NodeKind};
+use crate::ir::{Block, NodeKind, Terminal};
 use crate::{frontend, passes};
 
 /// The x86 instructions of `code`, assembled at `ip`, one per line (Intel syntax).
@@ -49,6 +49,30 @@ pub fn guest_lines(block: &Block) -> Vec<String> {
         .collect()
 }
 
+/// A terminal in words: `jump 0x...`, `branch if x11 Lt x12 to 0x..., else 0x...`,
+/// `indirect to x11 + 8, x1 = 0x...`, `interpret 0x...`.
+fn terminal_text(t: &Terminal) -> String {
+    match *t {
+        Terminal::Jump { target } => format!("jump {target:#x}"),
+        Terminal::Branch {
+            cond,
+            rs1,
+            rs2,
+            taken,
+            fallthrough,
+        } => format!("branch if x{rs1} {cond:?} x{rs2} to {taken:#x}, else {fallthrough:#x}"),
+        Terminal::Indirect { rs1, imm, rd, link } => {
+            let link = if rd == 0 {
+                String::new()
+            } else {
+                format!(", x{rd} = {link:#x}")
+            };
+            format!("indirect to x{rs1} + {imm}{link}")
+        }
+        Terminal::Interpret { pc } => format!("interpret {pc:#x}"),
+    }
+}
+
 /// The listing of a translated block.
 pub(crate) fn block_listing(block: &Block, code: &[u8], ip: u64) -> String {
     let mut s = String::new();
@@ -73,6 +97,8 @@ pub(crate) fn block_listing(block: &Block, code: &[u8], ip: u64) -> String {
 pub struct Explained {
     /// The guest instructions with how each was translated.
     pub guest: Vec<String>,
+    /// How the block ends (the terminal after the passes, addresses in hex).
+    pub terminal: String,
     /// The x86 code, one instruction per line.
     pub host: Vec<String>,
     /// Host instructions emitted.
@@ -111,6 +137,7 @@ pub fn explain<B: Bus + ?Sized>(
     let emitted = emit_block(&block, env, EXPLAIN_IP).expect("blocks always assemble");
     Explained {
         guest: guest_lines(&block),
+        terminal: terminal_text(&block.terminal),
         host: x86_lines(&emitted.code, EXPLAIN_IP),
         host_insts: emitted.host_insts,
         code_bytes: emitted.code.len(),
