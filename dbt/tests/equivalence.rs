@@ -25,29 +25,10 @@ use ospite_dbt::DbtConfig;
 use ospite_interp::StopReason;
 use ospite_isa::asm::{Assembler, Label, MemOrder};
 use ospite_isa::{COp, Class, Csr, Ext, Extensions, Fmt, Inst, Op, Reg, RegFile, Rm, XReg};
-use ospite_mmu::{Asid, PhysAddr, Privilege, Pte, Satp, SatpMode};
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use support::{dbt, lockstep, Kind, Setup, RAM};
-
-/// Bytes of RAM.
-const RAM_SIZE: u64 = 0x30000;
-/// Programs start here or a little before the next page (so that they cross it).
-const CODE: u64 = RAM;
-/// The trap handler (M-mode physical, or the S-mode one at its virtual address).
-const HANDLER: u64 = RAM + 0x6000;
-/// Where a run that ends up in M-mode under Sv39 parks (`wfi` in a loop).
-const M_PARK: u64 = RAM + 0x7000;
-/// The data region: two pages, `s0` points at the boundary between them.
-const DATA: u64 = RAM + 0x10000;
-const DATA_MID: u64 = DATA + 0x1000;
-
-/// Sv39: tables and the virtual layout (see [`sv39_setup`]).
-const ROOT: u64 = RAM + 0x20000;
-const L1: u64 = RAM + 0x21000;
-const L0: u64 = RAM + 0x22000;
-const VBASE: u64 = 0x4000_0000;
+use support::*;
 
 const ZERO: u8 = 0;
 const RA: u8 = 1;
@@ -59,10 +40,7 @@ const COUNTERS: [u8; 2] = [9, 18];
 const S10: u8 = 26;
 const T3: u8 = 28;
 const T4: u8 = 29;
-/// The trap handler's registers: it accumulates the causes in `s11`.
-const S11: u8 = 27;
-const T5: u8 = 30;
-const T6: u8 = 31;
+/// The trap handler's registers (`s11`, `t5`, `t6`) are `support`'s.
 /// Registers random instructions may write.
 const FREE: [u8; 21] = [
     2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23, 24, 25,
@@ -1078,95 +1056,6 @@ fn assemble(case: &Case, env: Env, base: u64, c_ext: bool, c_branches: bool) -> 
     g.a.finish().ok().map(|p| p.bytes)
 }
 
-/// The trap handler for privilege `m` (M: `mepc`..., S: `sepc`...): accumulates the cause in
-/// `s11`, clears the software interrupt it was entered for, or steps over the instruction
-/// that trapped (2 or 4 bytes, read from the instruction's address).
-fn handler(base: u64, machine: bool) -> Vec<u8> {
-    let (cause, epc, ip) = if machine {
-        (Csr::MCAUSE, Csr::MEPC, Csr::MIP)
-    } else {
-        (Csr::SCAUSE, Csr::SEPC, Csr::SIP)
-    };
-    let mut a = Assembler::new(base);
-    let (irq, four) = (a.new_label(), a.new_label());
-    a.csrrs(x(T6), cause, x(ZERO));
-    a.slli(x(T5), x(S11), 5);
-    a.add(x(S11), x(T5), x(T6));
-    a.bltz(x(T6), irq);
-    a.csrrs(x(T6), epc, x(ZERO));
-    a.lhu(x(T5), 0, x(T6));
-    a.andi(x(T5), x(T5), 3);
-    a.addi(x(T6), x(T6), 2);
-    a.addi(x(T5), x(T5), -3);
-    a.bnez(x(T5), four);
-    a.addi(x(T6), x(T6), 2);
-    a.bind(four);
-    a.csrrw(x(ZERO), epc, x(T6));
-    if machine {
-        a.mret();
-    } else {
-        a.sret();
-    }
-    a.bind(irq);
-    a.csrrci(x(ZERO), ip, 2);
-    if machine {
-        a.mret();
-    } else {
-        a.sret();
-    }
-    a.finish().unwrap().bytes
-}
-
-/// splitmix64, for the data region's bytes.
-fn bytes(seed: u64, n: usize) -> Vec<u8> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            (z ^ (z >> 31)) as u8
-        })
-        .collect()
-}
-
-/// The page-table entry of a 4 KiB page at `pa` with `flags`.
-fn leaf_pte(pa: u64, flags: u64) -> [u8; 8] {
-    Pte::leaf(PhysAddr(pa), flags).0.to_le_bytes()
-}
-
-/// Sv39 tables: virtual `VBASE + 0x0000..0x8000` maps the code and handler pages (RWX, A, D);
-/// `VBASE + 0x10000` and `0x11000` the data region (RW); `0x12000` RAM's next page read-only;
-/// `0x13000` nothing (invalid); `0x14000` a page RW with A and D clear; `0x15000` the second
-/// data page again.
-fn sv39_images() -> Vec<(u64, Vec<u8>)> {
-    let rwx = Pte::R | Pte::W | Pte::X | Pte::A | Pte::D;
-    let rw = Pte::R | Pte::W | Pte::A | Pte::D;
-    let mut l0 = vec![0u8; 4096];
-    let mut set = |vpn0: u64, pte: [u8; 8]| {
-        l0[vpn0 as usize * 8..vpn0 as usize * 8 + 8].copy_from_slice(&pte);
-    };
-    for p in 0..8 {
-        set(p, leaf_pte(RAM + p * 0x1000, rwx));
-    }
-    set(0x10, leaf_pte(DATA, rw));
-    set(0x11, leaf_pte(DATA + 0x1000, rw));
-    set(0x12, leaf_pte(DATA + 0x2000, Pte::R | Pte::A));
-    set(0x14, leaf_pte(DATA + 0x4000, Pte::R | Pte::W));
-    set(0x15, leaf_pte(DATA + 0x1000, rw));
-    let table = |pa: u64| Pte::table(PhysAddr(pa)).0.to_le_bytes().to_vec();
-    vec![
-        (ROOT + (VBASE >> 30) * 8, table(L1)),
-        (L1, table(L0)),
-        (L0, l0),
-    ]
-}
-
-fn satp() -> u64 {
-    Satp::new(SatpMode::Sv39, Asid(1), PhysAddr(ROOT)).0
-}
-
 /// The machine of `case`, or `None` when the program does not assemble or fit.
 fn setup(case: &Case, env: Env, ext: Extensions) -> Option<Setup> {
     let c_ext = ext.has(Ext::C);
@@ -1176,12 +1065,9 @@ fn setup(case: &Case, env: Env, ext: Extensions) -> Option<Setup> {
         case.start
     };
     let phys = CODE + 0x1000 - start;
-    let (virt, stvec) = match env {
-        Env::Machine => (phys, HANDLER),
-        Env::Sv39 => (phys - RAM + VBASE, HANDLER - RAM + VBASE),
-    };
-    let code = assemble(case, env, virt, c_ext, true)
-        .or_else(|| assemble(case, env, virt, c_ext, false))?;
+    let pc = virt(phys, env == Env::Sv39);
+    let code =
+        assemble(case, env, pc, c_ext, true).or_else(|| assemble(case, env, pc, c_ext, false))?;
     if phys + code.len() as u64 > HANDLER {
         return None;
     }
@@ -1193,67 +1079,15 @@ fn setup(case: &Case, env: Env, ext: Extensions) -> Option<Setup> {
         s.x[i] = v as u64;
     }
     s.f = case.fregs;
-    s.pc = virt;
+    s.pc = pc;
     let fs = if case.fs_on { 1 << 13 } else { 0 };
     s.csrs = vec![(Csr::MSTATUS, fs)];
     if case.fs_on {
         s.csrs.push((Csr::FCSR, case.fcsr));
     }
-    match env {
-        Env::Machine => {
-            s.x[S0 as usize] = DATA_MID;
-            s.images.push((HANDLER, handler(HANDLER, true)));
-            s.csrs.push((Csr::MTVEC, HANDLER));
-        }
-        Env::Sv39 => {
-            s.x[S0 as usize] = VBASE + DATA_MID - RAM;
-            s.images.push((HANDLER, handler(stvec, false)));
-            let mut park = Assembler::new(M_PARK);
-            let l = park.here();
-            park.wfi();
-            park.j(l);
-            s.images.push((M_PARK, park.finish().unwrap().bytes));
-            s.images.extend(sv39_images());
-            s.csrs.extend([
-                (Csr::MTVEC, M_PARK),
-                (Csr::STVEC, stvec),
-                (Csr::MEDELEG, 0xb3ff),
-                (Csr::MIDELEG, 0x222),
-                (Csr::MCOUNTEREN, 7),
-                (Csr::SATP, satp()),
-            ]);
-            s.privilege = Privilege::Supervisor;
-        }
-    }
+    install_env(&mut s, env == Env::Sv39);
+    s.x[S0 as usize] = virt(DATA_MID, env == Env::Sv39);
     Some(s)
-}
-
-/// The program of `s` (its first image), disassembled, one instruction a line.
-fn listing(s: &Setup) -> String {
-    let (phys, code) = &s.images[0];
-    let virt = s.pc;
-    let mut out = String::new();
-    let mut off = 0;
-    // The data slot's zeros at the end are not worth showing.
-    let len = code.iter().rposition(|&b| b != 0).map_or(0, |i| i + 2);
-    while off + 2 <= len.min(code.len()) {
-        let pc = virt + off as u64;
-        match ospite_isa::decode_bytes(&code[off..], s.ext) {
-            Ok(i) => {
-                out += &format!("  {pc:#x}  {}\n", i.display(pc));
-                off += i.size() as usize;
-            }
-            Err(_) => {
-                out += &format!(
-                    "  {pc:#x}  .half {:#06x}\n",
-                    u16::from_le_bytes([code[off], code[off + 1]])
-                );
-                off += 2;
-            }
-        }
-    }
-    let _ = phys;
-    out
 }
 
 fn engines(case: &Case) -> Vec<Kind> {
