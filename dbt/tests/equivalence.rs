@@ -322,6 +322,8 @@ impl Env {
             Env::Sv39 => vec![
                 (Csr::SSCRATCH, vec![0, -1, 0x1234_5678_9abc]),
                 (Csr::SSTATUS, vec![0x6000, 0x2000, 1 << 18, 1 << 19]),
+                // The same tables under another ASID, and back.
+                (Csr::SATP, vec![satp() as i64, (satp() | 2 << 44) as i64]),
             ],
         };
         fp.into_iter().chain(own).collect()
@@ -849,6 +851,8 @@ impl Gen {
             }
             Item::CsrRead(rd, c) => self.a.csrrs(x(*rd), *c, x(ZERO)),
             Item::CsrWrite { op, rd, csr, value } => {
+                // Only whole values for `satp`: the others would turn translation off.
+                let op = if *csr == Csr::SATP { &Op::Csrrw } else { op };
                 let mut i = Inst::new(*op);
                 i.rd = Reg::new(*rd);
                 i.csr = *csr;
@@ -1355,6 +1359,32 @@ fn interpreter_sees_its_own_store_to_code_after_a_store_to_data_in_the_page() {
     assert_eq!(cpu.run(100), StopReason::Breakpoint);
     // `addi a0, a0, 1` was rewritten into `addi a0, a0, 2` before it ran.
     assert_eq!(cpu.hart().x(XReg::A0), 2, "program:\n{}", listing(&s));
+}
+
+#[test]
+fn long_runs_cross_the_runtime_chunks_exactly() {
+    let body = vec![
+        Item::Inst(I(inst(Op::Addi, 10, 10, 0, 1))),
+        Item::Store {
+            op: Op::Sd,
+            rs2: 10,
+            base: Base::Data(8),
+        },
+        Item::CsrRead(11, Csr::MINSTRET),
+    ];
+    run_items_with(
+        vec![Item::Loop {
+            n: 200,
+            back: 0,
+            body: vec![Item::Loop {
+                n: 30,
+                back: 1,
+                body,
+            }],
+        }],
+        Env::Machine,
+        &[4095, 1, 4096, 4097, 8191, 3, 20_000],
+    );
 }
 
 #[test]
