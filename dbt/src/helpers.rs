@@ -11,7 +11,7 @@ use crate::state::{JitState, STATUS_FAULT, STATUS_OK, STATUS_SYNC};
 
 /// Runs `inst`, the instruction at `pc`, on the state's hart and bus. Returns `STATUS_OK`,
 /// `STATUS_FAULT` (the exception is in the state) or `STATUS_SYNC` (it completed, and wrote
-/// a page holding code or made an interrupt pending: the block must end after it).
+/// translated bytes or made an interrupt pending: the block must end after it).
 pub(crate) extern "sysv64" fn exec<B: Bus>(
     state: *mut JitState,
     inst: *const Inst,
@@ -22,11 +22,12 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
     // from live references for this run, and `inst` points into the block's instruction
     // array, which lives as long as the block's code.
     let (st, inst) = unsafe { (&mut *state, &*inst) };
-    // SAFETY: as above: the runtime set these from a `&mut Hart` and a `&B` that it does not
-    // use while translated code runs.
-    let (hart, bus) = unsafe { (&mut *st.hart, &*(st.bus as *const B)) };
+    // SAFETY: as above: the runtime set these from a `&mut Hart`, a `&B` and a `&CodeMap`
+    // that it does not use while translated code runs.
+    let (hart, bus, code_map) = unsafe { (&mut *st.hart, &*(st.bus as *const B), &*st.code_map) };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         hart.set_pc(pc);
+        let noted = hart.mmu().code_writes().len();
         match execute_unretired(hart, bus, inst) {
             Ok(_) => {
                 let stores = matches!(
@@ -36,8 +37,12 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
                         | Class::StoreConditional(_)
                         | Class::Amo(_)
                 );
-                let sync =
-                    hart.mmu().has_code_writes() || (stores && hart.pending_interrupt().is_some());
+                // Stores to data sharing a page with code stay noted for the runtime (the
+                // interpreter's decoded copy), but translated code goes on.
+                let code_written = hart.mmu().code_writes()[noted..]
+                    .iter()
+                    .any(|&pa| code_map.store_hits(pa));
+                let sync = code_written || (stores && hart.pending_interrupt().is_some());
                 (if sync { STATUS_SYNC } else { STATUS_OK }, None)
             }
             Err(e) => (STATUS_FAULT, Some(e)),

@@ -25,8 +25,10 @@
 //! **Precise state.** Guest registers live in the [`Hart`](ospite_interp::Hart) at all times;
 //! an exception in the middle of a block leaves the pc, registers, `instret` and memory as the
 //! interpreter would. **Self-modifying code.** Pages that code was cached from are marked in
-//! RAM, so stores to them take the TLB's slow path; the MMU notes them and the runtime drops
-//! the page's translations (and the interpreter's decoded copy) before the next block runs.
+//! RAM, so stores to them take the TLB's slow path and the MMU notes their addresses. A store
+//! to bytes a block was made from ends the block, and the runtime drops the page's blocks whose
+//! bytes changed (and the interpreter's decoded copy) before the next block runs; a store to
+//! data beside the code (a per-page byte map tells) lets translated code go on.
 //! `fence.i` drops pages that devices wrote; `sfence.vma` and `satp` writes empty the jump
 //! cache. **Interrupts** are taken between chunks of at most 4,096 instructions, and at once
 //! after instructions that can make one pending (the interpreter's, and stores to devices).
@@ -71,6 +73,7 @@
 compile_error!("ospite-dbt translates to x86-64 and builds only for x86-64 hosts");
 
 mod code_cache;
+mod code_map;
 mod emit;
 mod error;
 mod frontend;

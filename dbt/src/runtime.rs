@@ -12,6 +12,7 @@ use ospite_mmu::tlb::{fast_table_offset, TlbMode};
 use ospite_mmu::{AccessType, Bus, PhysAddr, Privilege, VirtAddr, PAGE_MASK};
 
 use crate::code_cache::CodeCache;
+use crate::code_map::{CodeMap, MAX_STORE};
 use crate::emit::{emit_block, emit_trampoline, Env, HostFeatures};
 use crate::error::Error;
 use crate::ir::{Block, Terminal};
@@ -97,6 +98,8 @@ pub struct Dbt<B: Bus> {
     blocks: HashMap<BlockKey, Entry>,
     /// Physical page → the blocks starting in it.
     pages: HashMap<u64, Vec<BlockKey>>,
+    /// The guest bytes of translated blocks (boxed: the state points at it).
+    code_map: Box<CodeMap>,
     jump_cache: Box<[JumpSlot]>,
     /// The instructions of translated blocks, which helpers read; kept until a flush.
     insts: Vec<Box<[Inst]>>,
@@ -130,6 +133,7 @@ impl<B: Bus> Dbt<B> {
             epilogue: trampoline + epilogue,
             blocks: HashMap::new(),
             pages: HashMap::new(),
+            code_map: Box::default(),
             jump_cache: vec![JumpSlot::default(); JUMP_CACHE].into_boxed_slice(),
             insts: Vec::new(),
             generation: 0,
@@ -293,6 +297,7 @@ impl<B: Bus> Dbt<B> {
         let code = self.cache.append(&emitted.code);
         self.insts.push(insts);
         let bytes = guest_bytes(self.interp.bus(), key.ppc, block_bytes(&block));
+        self.code_map.add(key.ppc, bytes.len() as u64);
         self.blocks.insert(key, Entry::Hot { code, bytes });
         self.stats.blocks_translated += 1;
         self.stats.guest_insts_translated += block.len();
@@ -366,6 +371,7 @@ impl<B: Bus> Dbt<B> {
         }
         self.interp.invalidate_code_page(page);
         if dropped > 0 {
+            self.remap_code(page);
             self.jump_cache.fill(JumpSlot::default());
             self.pending_chain = None;
             self.stats.invalidations += dropped;
@@ -380,6 +386,7 @@ impl<B: Bus> Dbt<B> {
             }
             self.remove_block(&key);
         }
+        self.code_map.clear_page(page);
         let (hart, bus) = self.interp.parts_mut();
         bus.set_code_page(PhysAddr(page), false);
         hart.mmu_mut().tlb_mut().flush_phys_page(PhysAddr(page));
@@ -388,11 +395,22 @@ impl<B: Bus> Dbt<B> {
         self.pending_chain = None;
     }
 
+    /// Records again the translated bytes of page `page`, from the blocks left in it.
+    fn remap_code(&mut self, page: u64) {
+        self.code_map.clear_page(page);
+        for key in self.pages.get(&page).into_iter().flatten() {
+            if let Some(Entry::Hot { bytes, .. }) = self.blocks.get(key) {
+                self.code_map.add(key.ppc, bytes.len() as u64);
+            }
+        }
+    }
+
     /// Drops every translation (the code cache is full).
     fn flush_all(&mut self) {
         self.blocks.clear();
         self.incoming.clear();
         self.pages.clear();
+        self.code_map.clear();
         self.insts.clear();
         self.jump_cache.fill(JumpSlot::default());
         self.cache.flush();
@@ -401,14 +419,25 @@ impl<B: Bus> Dbt<B> {
         self.stats.cache_flushes += 1;
     }
 
-    /// Handles what the hart's MMU saw: stores to pages holding code.
+    /// Handles what the hart's MMU saw: stores to pages holding code. A store to translated
+    /// bytes goes through [`Dbt::code_written`]; one to data beside them only drops the
+    /// interpreter's decoded copy, if it held an instruction there.
     fn take_code_writes(&mut self) {
         let (hart, _) = self.interp.parts_mut();
         if !hart.mmu().has_code_writes() {
             return;
         }
-        for page in hart.mmu_mut().take_code_writes() {
-            self.code_written(page & PAGE_MASK);
+        let mut last_page = None;
+        for pa in hart.mmu_mut().take_code_writes() {
+            let page = pa & PAGE_MASK;
+            if self.code_map.store_hits(pa) {
+                if last_page != Some(page) {
+                    self.code_written(page);
+                    last_page = Some(page);
+                }
+            } else if self.interp.holds_code(pa, MAX_STORE.min(page + 4096 - pa)) {
+                self.interp.invalidate_code_page(pa);
+            }
         }
     }
 
@@ -430,6 +459,8 @@ impl<B: Bus> Dbt<B> {
     /// Runs the interpreter for `n` instructions; returns those attempted and why it stopped
     /// early, if it did.
     fn interpret(&mut self, n: u64) -> (u64, Option<StopReason>) {
+        // Translated code may have stored into instructions the interpreter has decoded.
+        self.take_code_writes();
         let tlb_flushes = self.interp.hart().mmu().tlb().stats().flushes;
         let fences = self.interp.cache_stats().flushes;
         let (reason, used) = self.interp.run_counted(n);
@@ -462,6 +493,7 @@ impl<B: Bus> Dbt<B> {
         st.budget = budget as i64;
         st.hart = hart as *mut Hart;
         st.bus = (bus as *const B).cast();
+        st.code_map = &*self.code_map;
         let state: *mut JitState = st;
         let hart_ptr = st.hart;
         // SAFETY: `trampoline` is the entry code emitted by `emit_trampoline` into the code
@@ -474,6 +506,7 @@ impl<B: Bus> Dbt<B> {
         let st = &mut *self.state;
         st.hart = std::ptr::null_mut();
         st.bus = std::ptr::null();
+        st.code_map = std::ptr::null();
         if let Some(payload) = st.panic.take() {
             std::panic::resume_unwind(payload);
         }
@@ -533,6 +566,7 @@ impl<B: Bus> Dbt<B> {
                     return (chunk - left, stop);
                 }
                 ExitCode::Sync => {
+                    self.stats.sync_exits += 1;
                     self.take_code_writes();
                     return (chunk - left, None);
                 }

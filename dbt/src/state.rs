@@ -6,6 +6,8 @@ use std::any::Any;
 
 use ospite_interp::{Exception, Hart};
 
+use crate::code_map::CodeMap;
+
 /// How translated code returned to the runtime (the value in `rax`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
@@ -65,6 +67,9 @@ pub(crate) struct JitState {
     pub exception: Option<Exception>,
     /// A panic caught in a helper, to resume once translated code has returned.
     pub panic: Option<Box<dyn Any + Send>>,
+    /// The runtime's record of translated bytes, for helpers to tell a store to code from a
+    /// store to data sharing its page.
+    pub code_map: *const CodeMap,
 }
 
 // SAFETY: the raw pointers are set only for the duration of one call into translated code,
@@ -87,6 +92,7 @@ impl JitState {
             bus: std::ptr::null(),
             exception: None,
             panic: None,
+            code_map: std::ptr::null(),
         }
     }
 }

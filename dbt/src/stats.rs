@@ -19,6 +19,9 @@ pub struct DbtStats {
     pub jump_cache_hits: u64,
     /// Block lookups that translated the pc and searched the block map.
     pub lookups: u64,
+    /// Blocks left early because a slow path stored to translated bytes or may have raised
+    /// an interrupt.
+    pub sync_exits: u64,
     /// Pages whose translations were dropped because they were written.
     pub invalidations: u64,
     /// Times the code cache filled up and was emptied.

@@ -177,6 +177,13 @@ impl<B: Bus> Interpreter<B> {
         self.cache.invalidate(pa);
     }
 
+    /// Whether a decoded instruction overlaps the `len` bytes at physical address `pa` (which
+    /// must not cross a page): a store there must drop the page with
+    /// [`Interpreter::invalidate_code_page`].
+    pub fn holds_code(&self, pa: u64, len: u64) -> bool {
+        self.cache.holds_code(pa, len)
+    }
+
     /// Drops every decoded instruction.
     pub fn flush_code(&mut self) {
         self.cache.flush();

@@ -18,8 +18,8 @@ use crate::walk::walk;
 #[derive(Debug, Default)]
 pub struct Mmu {
     tlb: Tlb,
-    /// Physical pages holding translated code that stores were translated to, oldest first,
-    /// until a translator takes them ([`Mmu::take_code_writes`]).
+    /// Physical addresses in pages holding translated code that stores were translated to,
+    /// oldest first, until a translator takes them ([`Mmu::take_code_writes`]).
     code_writes: Vec<u64>,
 }
 
@@ -40,10 +40,17 @@ impl Mmu {
         !self.code_writes.is_empty()
     }
 
-    /// The 4 KiB-aligned physical pages holding translated code that stores were translated to
-    /// (possibly repeated; a store that then faulted may be included), and forgets them.
+    /// The physical addresses, in pages holding translated code, that stores were translated
+    /// to (the first byte of each store; possibly repeated; a store that then faulted may be
+    /// included), and forgets them. A translator tells by the address whether the store can
+    /// have touched its code or only data sharing the page.
     pub fn take_code_writes(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.code_writes)
+    }
+
+    /// The addresses [`Mmu::take_code_writes`] would return, left in place.
+    pub fn code_writes(&self) -> &[u64] {
+        &self.code_writes
     }
 
     #[cold]
@@ -90,7 +97,7 @@ impl Mmu {
             let (tag, phys) = (e.tag, e.phys);
             if tag & (TLB_CODE | TLB_NOTDIRTY) != 0 {
                 if tag & TLB_CODE != 0 {
-                    self.note_code_write(phys);
+                    self.note_code_write(phys | va.page_offset());
                 }
                 self.refresh(bus, mode, access, va, phys);
             }
@@ -101,9 +108,9 @@ impl Mmu {
     }
 
     #[inline]
-    fn note_store_to_code(&mut self, access: AccessType, ppage: u64, host: Option<HostPage>) {
+    fn note_store_to_code(&mut self, access: AccessType, pa: u64, host: Option<HostPage>) {
         if access == AccessType::Store && host.is_some_and(|h| h.code) {
-            self.note_code_write(ppage);
+            self.note_code_write(pa);
         }
     }
 
@@ -137,7 +144,7 @@ impl Mmu {
         if !ctx.is_paged(access) {
             let ppage = va.0 & PAGE_MASK;
             let host = bus.host_page(PhysAddr(ppage));
-            self.note_store_to_code(access, ppage, host);
+            self.note_store_to_code(access, va.0, host);
             self.tlb.fill_fast(mode, access, va, ppage, host, PAGE_SIZE);
             return Ok(PhysAddr(va.0));
         }
@@ -146,7 +153,7 @@ impl Mmu {
         }
         if let Some(leaf) = self.tlb.lookup_l2(ctx, va, access) {
             let host = bus.host_page(PhysAddr(leaf.ppage));
-            self.note_store_to_code(access, leaf.ppage, host);
+            self.note_store_to_code(access, leaf.ppage | va.page_offset(), host);
             let size = 1u64 << (PAGE_SHIFT + 9 * u32::from(leaf.level));
             self.tlb.fill_fast(mode, access, va, leaf.ppage, host, size);
             return Ok(PhysAddr(leaf.ppage | va.page_offset()));
@@ -157,7 +164,7 @@ impl Mmu {
                 self.tlb.insert_l2(ctx.satp.asid(), va, &w);
                 let ppage = w.pa.0 & PAGE_MASK;
                 let host = bus.host_page(PhysAddr(ppage));
-                self.note_store_to_code(access, ppage, host);
+                self.note_store_to_code(access, w.pa.0, host);
                 self.tlb
                     .fill_fast(mode, access, va, ppage, host, w.page_size());
                 Ok(w.pa)

@@ -181,7 +181,8 @@ impl std::fmt::Display for VmStats {
                 f,
                 "; translator: {} blocks ({} guest, {} host instructions, {} KiB of code) in \
                  {:.3} s, {} instructions run translated and {} interpreted, {} chains, {} \
-                 jump-cache hits, {} lookups, {} page invalidations, {} cache flushes",
+                 jump-cache hits, {} lookups, {} sync exits, {} page invalidations, {} cache \
+                 flushes",
                 d.blocks_translated,
                 d.guest_insts_translated,
                 d.host_insts_emitted,
@@ -192,6 +193,7 @@ impl std::fmt::Display for VmStats {
                 d.chains,
                 d.jump_cache_hits,
                 d.lookups,
+                d.sync_exits,
                 d.invalidations,
                 d.cache_flushes,
             )?;
