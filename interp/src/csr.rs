@@ -320,7 +320,7 @@ impl Hart {
             Csr::STVAL => c.stval = value,
             Csr::STIMECMP => c.stimecmp = value,
             Csr::SATP => {
-                c.satp = c.satp.write(value);
+                c.satp = c.satp.write_up_to(value, self.config.max_satp_mode);
                 let satp = c.satp;
                 self.mmu.set_satp(satp);
                 self.mmu.sfence_vma(None, None);
@@ -368,4 +368,68 @@ impl Hart {
 fn legal_tvec(old: u64, value: u64) -> u64 {
     let mode = if value & 3 < 2 { value & 3 } else { old & 3 };
     (value & !3) | mode
+}
+
+#[cfg(test)]
+mod tests {
+    use ospite_isa::Csr;
+    use ospite_mmu::{Asid, PhysAddr, Satp, SatpMode};
+
+    use crate::{Hart, HartConfig};
+
+    fn hart_up_to(max_satp_mode: SatpMode) -> Hart {
+        Hart::new(HartConfig {
+            max_satp_mode,
+            ..HartConfig::default()
+        })
+    }
+
+    fn satp(mode: SatpMode) -> u64 {
+        Satp::new(mode, Asid(7), PhysAddr(0x8020_0000)).0
+    }
+
+    /// Writes `value` to `satp` and reads it back.
+    fn write_satp(hart: &mut Hart, value: u64) -> u64 {
+        assert!(hart.poke_csr(Csr::SATP, value));
+        hart.peek_csr(Csr::SATP).unwrap()
+    }
+
+    #[test]
+    fn satp_takes_every_mode_up_to_the_widest() {
+        let mut hart = hart_up_to(SatpMode::Sv48);
+        assert_eq!(
+            [SatpMode::Sv39, SatpMode::Sv48, SatpMode::Bare]
+                .map(|m| write_satp(&mut hart, satp(m))),
+            [SatpMode::Sv39, SatpMode::Sv48, SatpMode::Bare].map(satp)
+        );
+    }
+
+    #[test]
+    fn satp_write_of_a_wider_mode_leaves_satp_unchanged() {
+        let mut hart = hart_up_to(SatpMode::Sv39);
+        write_satp(&mut hart, satp(SatpMode::Sv39));
+        assert_eq!(
+            [SatpMode::Sv57, SatpMode::Sv48].map(|m| write_satp(&mut hart, satp(m))),
+            [satp(SatpMode::Sv39); 2]
+        );
+    }
+
+    #[test]
+    fn satp_write_of_a_reserved_mode_leaves_satp_unchanged() {
+        let mut hart = hart_up_to(SatpMode::Sv57);
+        write_satp(&mut hart, satp(SatpMode::Sv57));
+        assert_eq!(
+            write_satp(&mut hart, 1 << 60 | 0x1234),
+            satp(SatpMode::Sv57)
+        );
+    }
+
+    #[test]
+    fn satp_of_the_default_hart_takes_sv57_as_qemus_does() {
+        let mut hart = Hart::new(HartConfig::default());
+        assert_eq!(
+            write_satp(&mut hart, satp(SatpMode::Sv57)),
+            satp(SatpMode::Sv57)
+        );
+    }
 }

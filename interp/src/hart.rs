@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ospite_isa::{Ext, Extensions, XReg};
-use ospite_mmu::{Mmu, Privilege, Reservation, TranslateCtx};
+use ospite_mmu::{Mmu, Privilege, Reservation, SatpMode, TranslateCtx};
 
 use crate::csr::{CsrFile, IRQ_MASK, MENVCFG_STCE, STIP_BIT};
 use crate::trap::{Interrupt, TrapCounts};
@@ -59,16 +59,23 @@ pub struct HartConfig {
     pub time: Option<Arc<dyn TimeSource>>,
     /// The interrupt lines the board drives.
     pub irq: IrqLines,
+    /// The widest translation mode `satp` accepts: every mode up to it (a hart with Sv48 also
+    /// has Sv39), and `Bare`. A `satp` write selecting a wider or reserved mode leaves `satp`
+    /// unchanged, as the privileged spec's WARL rule says; that is how Linux finds the mode
+    /// to use (it tries Sv57, then Sv48, then Sv39).
+    pub max_satp_mode: SatpMode,
 }
 
 impl Default for HartConfig {
-    /// Hart 0, every extension, no time source, fresh interrupt lines.
+    /// Hart 0, every extension, no time source, fresh interrupt lines, and Sv57 (so every
+    /// translation mode), as QEMU's default rv64 hart.
     fn default() -> Self {
         HartConfig {
             hartid: 0,
             extensions: Extensions::ALL,
             time: None,
             irq: IrqLines::new(),
+            max_satp_mode: SatpMode::Sv57,
         }
     }
 }
@@ -80,6 +87,7 @@ impl fmt::Debug for HartConfig {
             .field("extensions", &self.extensions)
             .field("time", &self.time.is_some())
             .field("irq", &self.irq)
+            .field("max_satp_mode", &self.max_satp_mode)
             .finish()
     }
 }

@@ -99,12 +99,21 @@ impl Satp {
         PhysAddr(self.ppn() << PAGE_SHIFT)
     }
 
-    /// The value `satp` takes when a hart writes `value` to it: `satp` is WARL, and a write that
-    /// selects an unsupported mode has no effect at all (privileged spec, section 4.1.11).
+    /// The value `satp` takes when a hart that implements every mode writes `value` to it:
+    /// [`Satp::write_up_to`] with [`SatpMode::Sv57`].
     pub const fn write(self, value: u64) -> Satp {
+        self.write_up_to(value, SatpMode::Sv57)
+    }
+
+    /// The value `satp` takes when a hart whose widest mode is `widest` writes `value` to it.
+    /// `satp` is WARL, and a write that selects an unsupported mode (reserved, or wider than
+    /// `widest`) has no effect at all (privileged spec, section 4.1.11). A hart with Sv48 also
+    /// has Sv39 and one with Sv57 also Sv48 (section 4.5), so every mode up to `widest` is
+    /// accepted, and `Bare` always. Linux probes Sv57, then Sv48, then Sv39 this way.
+    pub const fn write_up_to(self, value: u64, widest: SatpMode) -> Satp {
         match SatpMode::from_bits(value >> 60) {
-            Some(_) => Satp(value),
-            None => self,
+            Some(mode) if mode.levels() <= widest.levels() => Satp(value),
+            _ => self,
         }
     }
 }
@@ -126,6 +135,21 @@ mod tests {
     fn write_with_unsupported_mode_has_no_effect() {
         let s = Satp::new(SatpMode::Sv39, Asid(1), PhysAddr(0x8000_0000));
         assert_eq!(s.write(5 << 60 | 0x1234), s);
+    }
+
+    #[test]
+    fn write_wider_than_the_widest_mode_has_no_effect() {
+        let s = Satp::new(SatpMode::Sv39, Asid(1), PhysAddr(0x8000_0000));
+        let sv48 = Satp::new(SatpMode::Sv48, Asid(2), PhysAddr(0x8010_0000));
+        let sv57 = Satp::new(SatpMode::Sv57, Asid(2), PhysAddr(0x8010_0000));
+        assert_eq!(
+            [
+                s.write_up_to(sv57.0, SatpMode::Sv48),
+                s.write_up_to(sv48.0, SatpMode::Sv48),
+                s.write_up_to(0, SatpMode::Sv39),
+            ],
+            [s, sv48, Satp::BARE]
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ospite_mmu::SatpMode;
+
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 
@@ -15,6 +17,10 @@ pub const DEFAULT_BIOS: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dy
 
 /// The default RAM size: QEMU virt's 128 MiB.
 pub const DEFAULT_MEMORY: u64 = 128 << 20;
+
+/// The default widest translation mode: Sv57, as QEMU virt's default rv64 hart (QEMU 7.2's
+/// hart takes Sv57 although its tree says `riscv,sv48`; QEMU 8 says `riscv,sv57`).
+pub const DEFAULT_MMU: SatpMode = SatpMode::Sv57;
 
 /// The largest RAM we accept: the RAM window from 0x8000_0000 is bounded only by the 64-bit
 /// space, but host reservations of more than this are surely a typo.
@@ -106,6 +112,9 @@ pub struct VmConfig {
     pub engine: EngineKind,
     /// The disk behind the virtio-blk device (`--drive`), if any.
     pub drive: Option<DriveConfig>,
+    /// The widest translation mode the hart's `satp` takes (`--mmu`), which the device tree's
+    /// `mmu-type` names; narrower modes are taken too.
+    pub mmu: SatpMode,
     /// Called after each slice of instructions.
     pub observer: Option<Observer>,
 }
@@ -125,6 +134,7 @@ impl fmt::Debug for VmConfig {
             .field("trace", &self.trace)
             .field("engine", &self.engine)
             .field("drive", &self.drive)
+            .field("mmu", &self.mmu)
             .field("observer", &self.observer.is_some())
             .finish()
     }
@@ -145,6 +155,7 @@ impl Default for VmConfig {
             trace: None,
             engine: EngineKind::default(),
             drive: None,
+            mmu: DEFAULT_MMU,
             observer: None,
         }
     }
@@ -156,6 +167,30 @@ pub fn parse_bios(s: &str) -> Firmware {
         Firmware::None
     } else {
         Firmware::Path(PathBuf::from(s))
+    }
+}
+
+/// Parses `--mmu`: `sv39`, `sv48` or `sv57` (the widest translation mode the hart takes).
+pub fn parse_mmu(s: &str) -> Result<SatpMode> {
+    match s.to_ascii_lowercase().as_str() {
+        "sv39" => Ok(SatpMode::Sv39),
+        "sv48" => Ok(SatpMode::Sv48),
+        "sv57" => Ok(SatpMode::Sv57),
+        _ => Err(Error::Config {
+            what: format!("--mmu {s}"),
+            why: "expected sv39, sv48 or sv57".into(),
+        }),
+    }
+}
+
+/// The device tree's `mmu-type` for a hart whose widest mode is `mode` (`riscv,none` for a
+/// hart without paging).
+pub fn mmu_type(mode: SatpMode) -> &'static str {
+    match mode {
+        SatpMode::Bare => "riscv,none",
+        SatpMode::Sv39 => "riscv,sv39",
+        SatpMode::Sv48 => "riscv,sv48",
+        SatpMode::Sv57 => "riscv,sv57",
     }
 }
 
@@ -245,7 +280,7 @@ pub enum ConsoleSpec {
 }
 
 /// Parses a `--vm` specification: comma-separated `key=value` pairs. Keys: `name`, `bios`,
-/// `kernel`, `initrd`, `m`, `max-insns`, `timeout`, `trace`, `drive` (a disk image path),
+/// `kernel`, `initrd`, `m`, `mmu`, `max-insns`, `timeout`, `trace`, `drive` (a disk image path),
 /// `readonly` (`on` makes that disk read-only), `console` (a file; the default is
 /// prefixed lines on standard output), and `append`, which must come last because it takes the
 /// rest of the specification, commas included.
@@ -274,6 +309,7 @@ pub fn parse_vm_spec(spec: &str, index: usize) -> Result<(VmConfig, ConsoleSpec)
             "initrd" => cfg.initrd = Some(PathBuf::from(value)),
             "append" => cfg.append = Some(value.to_owned()),
             "m" => cfg.memory = parse_memory(value)?,
+            "mmu" => cfg.mmu = parse_mmu(value)?,
             "max-insns" => cfg.max_insns = Some(parse_count(value)?),
             "timeout" => cfg.time_limit = Some(parse_duration(value)?),
             "trace" => cfg.trace = Some(PathBuf::from(value)),
@@ -297,8 +333,8 @@ pub fn parse_vm_spec(spec: &str, index: usize) -> Result<(VmConfig, ConsoleSpec)
                 return Err(Error::Config {
                     what: format!("--vm {spec}"),
                     why: format!(
-                        "unknown key `{key}` (known: name, bios, kernel, initrd, m, max-insns, \
-                         timeout, trace, drive, readonly, console, append)"
+                        "unknown key `{key}` (known: name, bios, kernel, initrd, m, mmu, \
+                         max-insns, timeout, trace, drive, readonly, console, append)"
                     ),
                 })
             }
@@ -378,6 +414,15 @@ mod tests {
     fn vm_spec_unknown_key_is_named() {
         let err = parse_vm_spec("kernal=x", 0).unwrap_err().to_string();
         assert!(err.contains("unknown key `kernal`"), "{err}");
+    }
+
+    #[test]
+    fn mmu_modes_by_name() {
+        assert_eq!(parse_mmu("sv39").unwrap(), SatpMode::Sv39);
+        assert_eq!(parse_mmu("SV48").unwrap(), SatpMode::Sv48);
+        assert!(parse_mmu("sv32").is_err());
+        let (cfg, _) = parse_vm_spec("mmu=sv48,m=256M", 0).unwrap();
+        assert_eq!((cfg.mmu, mmu_type(cfg.mmu)), (SatpMode::Sv48, "riscv,sv48"));
     }
 
     #[test]

@@ -38,6 +38,8 @@ mod vmm;
 pub use config::{ConsoleSpec, DriveConfig, Firmware, Observer, VmConfig};
 pub use engine::{DbtStats, EngineKind};
 pub use error::{Error, Result};
+/// The translation modes, as [`VmConfig::mmu`] takes them.
+pub use ospite_mmu::SatpMode;
 pub use vm::{
     ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,
     EXIT_TIME_LIMIT, SLICE,

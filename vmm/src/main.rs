@@ -30,6 +30,27 @@ enum EngineKind {
     Dbt,
 }
 
+/// The widest translation mode the hart's `satp` takes.
+#[derive(Clone, Copy, ValueEnum)]
+enum Mmu {
+    /// Three levels, 39-bit virtual addresses.
+    Sv39,
+    /// Four levels, 48-bit virtual addresses (and Sv39).
+    Sv48,
+    /// Five levels, 57-bit virtual addresses (and Sv48, Sv39), as QEMU virt's default hart.
+    Sv57,
+}
+
+impl Mmu {
+    fn mode(self) -> ospite_vmm::SatpMode {
+        match self {
+            Mmu::Sv39 => ospite_vmm::SatpMode::Sv39,
+            Mmu::Sv48 => ospite_vmm::SatpMode::Sv48,
+            Mmu::Sv57 => ospite_vmm::SatpMode::Sv57,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a guest (with no file: the built-in guest).
@@ -67,6 +88,10 @@ struct RunArgs {
     /// The number of harts.
     #[arg(long, default_value_t = 1)]
     smp: u32,
+    /// The widest paging mode the hart takes (`satp` keeps its value on a write of a wider
+    /// one), named by the device tree's `mmu-type` (in a --vm SPEC: mmu=).
+    #[arg(long, value_enum, default_value = "sv57")]
+    mmu: Mmu,
     /// End the guest after this many instructions (exit status 124).
     #[arg(long, value_name = "N")]
     max_insns: Option<String>,
@@ -79,7 +104,7 @@ struct RunArgs {
     /// Write an instruction trace (Spike's commit-log format) to FILE.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
-    /// Run several VMs at once: comma-separated key=value (name, bios, kernel, initrd, m,
+    /// Run several VMs at once: comma-separated key=value (name, bios, kernel, initrd, m, mmu,
     /// max-insns, timeout, trace, drive, readonly=on, console=FILE, append=REST). Repeat for
     /// each VM.
     #[arg(long = "vm", value_name = "SPEC")]
@@ -162,6 +187,7 @@ fn single_config(args: &RunArgs) -> ospite_vmm::Result<VmConfig> {
         trace: args.trace.clone(),
         engine: engine_of(args),
         drive: args.drive.as_deref().map(parse_drive).transpose()?,
+        mmu: args.mmu.mode(),
         observer: None,
     })
 }

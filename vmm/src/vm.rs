@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ospite_interp::{CacheStats, Hart, HartConfig, StopReason, TimeSource, TrapCounts};
 use ospite_isa::{Csr, Extensions};
-use ospite_mmu::{PhysAddr, Privilege, TlbStats};
+use ospite_mmu::{PhysAddr, Privilege, SatpMode, TlbStats};
 
 use crate::board::{map, Board};
 use crate::config::{Firmware, VmConfig, DEFAULT_BIOS};
@@ -314,7 +314,7 @@ impl Vm {
             Box::new(output.clone()),
             config.drive.as_ref(),
         )?;
-        let hart = Self::new_hart(&board);
+        let hart = Self::new_hart(&board, config.mmu);
         let isa = isa_string(&hart);
         let plan = Self::plan(&config, &isa)?;
         let htif = plan.images.iter().find_map(|i| {
@@ -339,13 +339,14 @@ impl Vm {
         Ok(vm)
     }
 
-    fn new_hart(board: &Board) -> Hart {
+    fn new_hart(board: &Board, max_satp_mode: SatpMode) -> Hart {
         let time: Arc<dyn TimeSource> = board.clock.clone();
         let mut hart = Hart::new(HartConfig {
             hartid: 0,
             extensions: Extensions::ALL,
             time: Some(time),
             irq: board.harts[0].clone(),
+            max_satp_mode,
         });
         hart.set_pc(ROM_BASE);
         hart
@@ -427,7 +428,7 @@ impl Vm {
             ram_size: config.memory,
             harts: config.smp,
             isa: isa.to_owned(),
-            mmu_type: "riscv,sv39".into(),
+            mmu_type: crate::config::mmu_type(config.mmu).into(),
             bootargs: config.append.clone(),
             initrd: initrd_range,
         })?;
@@ -530,7 +531,7 @@ impl Vm {
         self.load()?;
         let mut cpu = Cpu::new(
             self.config.engine,
-            Self::new_hart(&self.board),
+            Self::new_hart(&self.board, self.config.mmu),
             self.board.map.clone(),
         )?;
         std::mem::swap(&mut self.cpu, &mut cpu);

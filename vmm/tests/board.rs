@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ospite_vmm::{
-    run_one, Console, ExitReason, Firmware, Vm, VmConfig, Vmm, EXIT_BUDGET, EXIT_GUEST_FAULT,
+    run_one, Console, ExitReason, Firmware, SatpMode, Vm, VmConfig, Vmm, EXIT_BUDGET,
+    EXIT_GUEST_FAULT,
 };
 use support::*;
 
@@ -43,7 +44,7 @@ fn device_tree_passes_dtc_and_describes_the_board() {
         "stdout-path = \"/soc/serial@10000000\";",
         "reg = <0x00 0x80000000 0x00 0x8000000>;",
         "timebase-frequency = <0x989680>;",
-        "mmu-type = \"riscv,sv39\";",
+        "mmu-type = \"riscv,sv57\";",
         "serial@10000000 {",
         "interrupts = <0x0a>;",
         "compatible = \"sifive,plic-1.0.0\\0riscv,plic0\";",
@@ -55,6 +56,28 @@ fn device_tree_passes_dtc_and_describes_the_board() {
     ] {
         assert!(dts.contains(needle), "no {needle} in\n{dts}");
     }
+}
+
+#[test]
+fn device_tree_mmu_type_follows_the_mmu_option() {
+    let tree = |mmu| {
+        let config = VmConfig {
+            mmu,
+            ..VmConfig::default()
+        };
+        Vm::new(config, Box::new(std::io::sink()))
+            .unwrap()
+            .fdt()
+            .to_vec()
+    };
+    let names = |fdt: &[u8]| {
+        ["riscv,sv39", "riscv,sv48", "riscv,sv57"]
+            .map(|n| fdt.windows(n.len()).any(|w| w == n.as_bytes()))
+    };
+    assert_eq!(
+        [SatpMode::Sv39, SatpMode::Sv48].map(|m| names(&tree(m))),
+        [[true, false, false], [false, true, false]]
+    );
 }
 
 #[test]

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ospite_vmm::{Console, DriveConfig, EngineKind, ExitReason, Firmware, VmConfig, VmHandle, Vmm};
+use ospite_vmm::{
+    Console, DriveConfig, EngineKind, ExitReason, Firmware, SatpMode, VmConfig, VmHandle, Vmm,
+};
 use support::linux::*;
 use support::*;
 
@@ -181,6 +183,47 @@ fn readonly_drive(engine: EngineKind) {
 #[test]
 fn linux_sees_a_readonly_drive_as_write_protected_on_the_interpreter() {
     readonly_drive(EngineKind::Interp);
+}
+
+/// Boots Linux without a disk on `engine` with `--mmu mode`, and returns the `mmu` line of
+/// `/proc/cpuinfo`: the mode the kernel settled on after probing `satp` (Sv57, then Sv48,
+/// then Sv39).
+fn cpuinfo_mmu(engine: EngineKind, mode: SatpMode) -> Vec<String> {
+    let config = VmConfig {
+        mmu: mode,
+        ..linux_vm(&format!("{mode:?}"), engine, None)
+    };
+    let vm = Running::start(config);
+    let handle = vm.handle.clone();
+    let cpuinfo = {
+        let mut shell = Shell::new(
+            &vm.console,
+            Box::new(move |b: &[u8]| handle.send_input(b)),
+            STEP,
+        );
+        let cpuinfo = shell.run("cat /proc/cpuinfo");
+        shell.last("poweroff");
+        cpuinfo
+    };
+    let (report, text) = vm.finish();
+    assert_eq!(report.exit, ExitReason::PowerOff(0), "{text}");
+    cpuinfo
+        .into_iter()
+        .filter(|l| l.starts_with("mmu"))
+        .collect()
+}
+
+#[test]
+fn linux_uses_sv39_with_mmu_sv39_and_sv48_with_mmu_sv48_on_both_engines() {
+    let seen: Vec<Vec<String>> = ENGINES
+        .iter()
+        .flat_map(|&e| [SatpMode::Sv39, SatpMode::Sv48].map(|m| cpuinfo_mmu(e, m)))
+        .collect();
+    let line = |m: &str| vec![format!("mmu\t\t: {m}")];
+    assert_eq!(
+        seen,
+        [line("sv39"), line("sv48"), line("sv39"), line("sv48")]
+    );
 }
 
 /// The kernel's log from its banner to `Run /init`, timestamps stripped.

@@ -299,3 +299,27 @@ fn pmp_registers_are_warl_storage_and_odd_pmpcfg_is_illegal() {
         ((1 << 54) - 1, 0x9f9f_9f9f_9f9f_9f9f, 2)
     );
 }
+
+/// Linux's `set_satp_mode` probe: write `satp` with a mode, swap it back to zero, and compare.
+/// An Sv48 hart keeps `satp` bare on the Sv57 write and takes the Sv48 one.
+#[test]
+fn satp_probe_as_linux_does_finds_the_widest_mode() {
+    let root_ppn = 0x8020_0000u64 >> 12;
+    let mut p = Asm::new();
+    for (mode, rd) in [(10i64, A0), (9, A1), (8, A2)] {
+        p.li(T0, mode << 60 | root_ppn as i64);
+        p.csr(Op::Csrrw, ZERO, Csr::SATP, T0);
+        p.csr(Op::Csrrw, rd, Csr::SATP, ZERO);
+    }
+    p.ebreak();
+    let config = ospite_interp::HartConfig {
+        max_satp_mode: ospite_mmu::SatpMode::Sv48,
+        ..ospite_interp::HartConfig::default()
+    };
+    let mut cpu = machine_with_config(config, &[(RAM, &p)]);
+    assert_eq!(cpu.run(1000), ospite_interp::StopReason::Breakpoint);
+    assert_eq!(
+        [x(&cpu, A0), x(&cpu, A1), x(&cpu, A2)],
+        [0, 9 << 60 | root_ppn, 8 << 60 | root_ppn]
+    );
+}
