@@ -27,7 +27,8 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
     let (hart, bus, code_map) = unsafe { (&mut *st.hart, &*(st.bus as *const B), &*st.code_map) };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         hart.set_pc(pc);
-        let noted = hart.mmu().code_writes().len();
+        // The MMU does not repeat an address it noted last, so that one is looked at too.
+        let noted = hart.mmu().code_writes().len().saturating_sub(1);
         match execute_unretired(hart, bus, inst) {
             Ok(_) => {
                 let stores = matches!(

@@ -7,7 +7,7 @@ use iced_x86::code_asm::*;
 use iced_x86::IcedError;
 use ospite_isa::{Inst, Op};
 
-use super::{x, xd, HostFeatures};
+use super::{x, HostFeatures};
 
 /// Whether `op` has native code here (the rest run through the interpreter's semantics).
 pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
@@ -34,18 +34,18 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
     let uimm = imm as u32;
     match inst.op {
         Add | Sub | And | Or | Xor | Mul => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             match inst.op {
-                Add => a.add(rax, x(r2))?,
-                Sub => a.sub(rax, x(r2))?,
-                And => a.and(rax, x(r2))?,
-                Or => a.or(rax, x(r2))?,
-                Xor => a.xor(rax, x(r2))?,
-                _ => a.imul_2(rax, x(r2))?,
+                Add => op_x!(a, add, rax, r2)?,
+                Sub => op_x!(a, sub, rax, r2)?,
+                And => op_x!(a, and, rax, r2)?,
+                Or => op_x!(a, or, rax, r2)?,
+                Xor => op_x!(a, xor, rax, r2)?,
+                _ => op_x!(a, imul_2, rax, r2)?,
             }
         }
         Addi | Andi | Ori | Xori => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             match inst.op {
                 Addi => a.add(rax, imm)?,
                 Andi => a.and(rax, imm)?,
@@ -54,9 +54,9 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         Slt | Sltu | Slti | Sltiu => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             match inst.op {
-                Slt | Sltu => a.cmp(rax, x(r2))?,
+                Slt | Sltu => op_x!(a, cmp, rax, r2)?,
                 _ => a.cmp(rax, imm)?,
             }
             match inst.op {
@@ -66,8 +66,8 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             a.movzx(eax, al)?;
         }
         Sll | Srl | Sra | Rol | Ror => {
-            a.mov(rax, x(r1))?;
-            a.mov(rcx, x(r2))?;
+            op_x!(a, mov, rax, r1)?;
+            op_x!(a, mov, rcx, r2)?;
             match inst.op {
                 Sll => a.shl(rax, cl)?,
                 Srl => a.shr(rax, cl)?,
@@ -77,7 +77,7 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         Slli | Srli | Srai | Rori => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             match inst.op {
                 Slli => a.shl(rax, uimm)?,
                 Srli => a.shr(rax, uimm)?,
@@ -86,22 +86,22 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         Addw | Subw | Mulw => {
-            a.mov(eax, xd(r1))?;
+            op_xd!(a, mov, eax, r1)?;
             match inst.op {
-                Addw => a.add(eax, xd(r2))?,
-                Subw => a.sub(eax, xd(r2))?,
-                _ => a.imul_2(eax, xd(r2))?,
+                Addw => op_xd!(a, add, eax, r2)?,
+                Subw => op_xd!(a, sub, eax, r2)?,
+                _ => op_xd!(a, imul_2, eax, r2)?,
             }
             a.movsxd(rax, eax)?;
         }
         Addiw => {
-            a.mov(eax, xd(r1))?;
+            op_xd!(a, mov, eax, r1)?;
             a.add(eax, imm)?;
             a.movsxd(rax, eax)?;
         }
         Sllw | Srlw | Sraw | Rolw | Rorw => {
-            a.mov(eax, xd(r1))?;
-            a.mov(ecx, xd(r2))?;
+            op_xd!(a, mov, eax, r1)?;
+            op_xd!(a, mov, ecx, r2)?;
             match inst.op {
                 Sllw => a.shl(eax, cl)?,
                 Srlw => a.shr(eax, cl)?,
@@ -112,7 +112,7 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             a.movsxd(rax, eax)?;
         }
         Slliw | Srliw | Sraiw | Roriw => {
-            a.mov(eax, xd(r1))?;
+            op_xd!(a, mov, eax, r1)?;
             match inst.op {
                 Slliw => a.shl(eax, uimm)?,
                 Srliw => a.shr(eax, uimm)?,
@@ -122,21 +122,21 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             a.movsxd(rax, eax)?;
         }
         Mulh | Mulhu => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             if inst.op == Mulh {
-                a.imul(x(r2))?;
+                op1_x!(a, imul, r2)?;
             } else {
-                a.mul(x(r2))?;
+                op1_x!(a, mul, r2)?;
             }
             a.mov(rax, rdx)?;
         }
         Mulhsu => {
             // The unsigned high half, minus rs2 when rs1 is negative.
-            a.mov(rax, x(r1))?;
-            a.mul(x(r2))?;
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
+            op1_x!(a, mul, r2)?;
+            op_x!(a, mov, rax, r1)?;
             a.sar(rax, 63)?;
-            a.and(rax, x(r2))?;
+            op_x!(a, and, rax, r2)?;
             a.sub(rdx, rax)?;
             a.mov(rax, rdx)?;
         }
@@ -144,11 +144,11 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
         Divw | Remw | Divuw | Remuw => divide(a, inst.op, r1, r2, true)?,
         Sh1add | Sh2add | Sh3add | Sh1addUw | Sh2addUw | Sh3addUw => {
             if matches!(inst.op, Sh1addUw | Sh2addUw | Sh3addUw) {
-                a.mov(eax, xd(r1))?;
+                op_xd!(a, mov, eax, r1)?;
             } else {
-                a.mov(rax, x(r1))?;
+                op_x!(a, mov, rax, r1)?;
             }
-            a.mov(rcx, x(r2))?;
+            op_x!(a, mov, rcx, r2)?;
             match inst.op {
                 Sh1add | Sh1addUw => a.lea(rax, qword_ptr(rcx + rax * 2))?,
                 Sh2add | Sh2addUw => a.lea(rax, qword_ptr(rcx + rax * 4))?,
@@ -156,36 +156,36 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         AddUw => {
-            a.mov(eax, xd(r1))?;
-            a.add(rax, x(r2))?;
+            op_xd!(a, mov, eax, r1)?;
+            op_x!(a, add, rax, r2)?;
         }
         SlliUw => {
-            a.mov(eax, xd(r1))?;
+            op_xd!(a, mov, eax, r1)?;
             a.shl(rax, uimm)?;
         }
         Andn | Orn => {
-            a.mov(rax, x(r2))?;
+            op_x!(a, mov, rax, r2)?;
             a.not(rax)?;
             if inst.op == Andn {
-                a.and(rax, x(r1))?;
+                op_x!(a, and, rax, r1)?;
             } else {
-                a.or(rax, x(r1))?;
+                op_x!(a, or, rax, r1)?;
             }
         }
         Xnor => {
-            a.mov(rax, x(r1))?;
-            a.xor(rax, x(r2))?;
+            op_x!(a, mov, rax, r1)?;
+            op_x!(a, xor, rax, r2)?;
             a.not(rax)?;
         }
-        Clz => a.lzcnt(rax, x(r1))?,
-        Ctz => a.tzcnt(rax, x(r1))?,
-        Cpop => a.popcnt(rax, x(r1))?,
-        Clzw => a.lzcnt(eax, xd(r1))?,
-        Ctzw => a.tzcnt(eax, xd(r1))?,
-        Cpopw => a.popcnt(eax, xd(r1))?,
+        Clz => op_x!(a, lzcnt, rax, r1)?,
+        Ctz => op_x!(a, tzcnt, rax, r1)?,
+        Cpop => op_x!(a, popcnt, rax, r1)?,
+        Clzw => op_xd!(a, lzcnt, eax, r1)?,
+        Ctzw => op_xd!(a, tzcnt, eax, r1)?,
+        Cpopw => op_xd!(a, popcnt, eax, r1)?,
         Max | Min | Maxu | Minu => {
-            a.mov(rax, x(r1))?;
-            a.mov(rcx, x(r2))?;
+            op_x!(a, mov, rax, r1)?;
+            op_x!(a, mov, rcx, r2)?;
             a.cmp(rax, rcx)?;
             match inst.op {
                 Max => a.cmovl(rax, rcx)?,
@@ -194,16 +194,25 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
                 _ => a.cmova(rax, rcx)?,
             }
         }
-        SextB => a.movsx(rax, byte_ptr(super::x_addr(r1)))?,
-        SextH => a.movsx(rax, word_ptr(super::x_addr(r1)))?,
-        ZextH => a.movzx(eax, word_ptr(super::x_addr(r1)))?,
+        SextB => match super::regs::mapped(r1) {
+            Some(h) => a.movsx(rax, h.b)?,
+            None => a.movsx(rax, byte_ptr(super::x_addr(r1)))?,
+        },
+        SextH => match super::regs::mapped(r1) {
+            Some(h) => a.movsx(rax, h.w)?,
+            None => a.movsx(rax, word_ptr(super::x_addr(r1)))?,
+        },
+        ZextH => match super::regs::mapped(r1) {
+            Some(h) => a.movzx(eax, h.w)?,
+            None => a.movzx(eax, word_ptr(super::x_addr(r1)))?,
+        },
         Rev8 => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             a.bswap(rax)?;
         }
         Bclr | Bset | Binv | Bext => {
-            a.mov(rax, x(r1))?;
-            a.mov(rcx, x(r2))?;
+            op_x!(a, mov, rax, r1)?;
+            op_x!(a, mov, rcx, r2)?;
             match inst.op {
                 Bclr => a.btr(rax, rcx)?,
                 Bset => a.bts(rax, rcx)?,
@@ -216,7 +225,7 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         Bclri | Bseti | Binvi | Bexti => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             match inst.op {
                 Bclri => a.btr(rax, uimm)?,
                 Bseti => a.bts(rax, uimm)?,
@@ -229,9 +238,12 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
         }
         CzeroEqz | CzeroNez => {
-            a.mov(rax, x(r1))?;
+            op_x!(a, mov, rax, r1)?;
             a.xor(ecx, ecx)?;
-            a.cmp(x(r2), 0)?;
+            match super::regs::mapped(r2) {
+                Some(h) => a.cmp(h.q, 0)?,
+                None => a.cmp(x(r2), 0)?,
+            }
             if inst.op == CzeroEqz {
                 a.cmove(rax, rcx)?;
             } else {
@@ -240,7 +252,7 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
         }
         _ => unreachable!("{:?} has no native code", inst.op),
     }
-    a.mov(x(inst.rd.num()), rax)
+    super::write_x(a, inst.rd.num(), rax)
 }
 
 /// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).
@@ -251,12 +263,12 @@ fn divide(a: &mut CodeAssembler, op: Op, r1: u8, r2: u8, word: bool) -> Result<(
     let mut by_zero = a.create_label();
     let mut done = a.create_label();
     if word {
-        a.mov(eax, xd(r1))?;
-        a.mov(ecx, xd(r2))?;
+        op_xd!(a, mov, eax, r1)?;
+        op_xd!(a, mov, ecx, r2)?;
         a.test(ecx, ecx)?;
     } else {
-        a.mov(rax, x(r1))?;
-        a.mov(rcx, x(r2))?;
+        op_x!(a, mov, rax, r1)?;
+        op_x!(a, mov, rcx, r2)?;
         a.test(rcx, rcx)?;
     }
     a.je(by_zero)?;

@@ -12,7 +12,7 @@ use ospite_mmu::tlb::{
 };
 use ospite_mmu::PAGE_SHIFT;
 
-use super::{x, Emitter};
+use super::{regs, x, Emitter};
 use crate::state::JitState;
 
 /// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
@@ -35,7 +35,7 @@ impl Emitter<'_> {
         let mut resume = self.a.create_label();
         let a = &mut self.a;
         // rsi = the virtual address.
-        a.mov(rsi, x(inst.rs1.num()))?;
+        super::read_x(a, rsi, inst.rs1.num())?;
         if inst.imm != 0 {
             a.add(rsi, inst.imm)?;
         }
@@ -56,12 +56,18 @@ impl Emitter<'_> {
         a.jne(slow)?;
         a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
         if store {
-            a.mov(rdx, x(inst.rs2.num()))?;
+            let (q, d, w, b) = match regs::mapped(inst.rs2.num()) {
+                Some(h) => (h.q, h.d, h.w, h.b),
+                None => {
+                    a.mov(rdx, x(inst.rs2.num()))?;
+                    (rdx, edx, dx, dl)
+                }
+            };
             match width {
-                1 => a.mov(byte_ptr(rsi), dl)?,
-                2 => a.mov(word_ptr(rsi), dx)?,
-                4 => a.mov(dword_ptr(rsi), edx)?,
-                _ => a.mov(qword_ptr(rsi), rdx)?,
+                1 => a.mov(byte_ptr(rsi), b)?,
+                2 => a.mov(word_ptr(rsi), w)?,
+                4 => a.mov(dword_ptr(rsi), d)?,
+                _ => a.mov(qword_ptr(rsi), q)?,
             }
         } else {
             match (width, signed) {
@@ -75,7 +81,7 @@ impl Emitter<'_> {
             }
             // A load into x0 still accesses memory (and may fault); the value is dropped.
             if inst.rd.num() != 0 {
-                a.mov(x(inst.rd.num()), rax)?;
+                super::write_x(a, inst.rd.num(), rax)?;
             }
         }
         a.set_label(&mut resume)?;

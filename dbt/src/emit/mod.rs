@@ -2,9 +2,9 @@
 //!
 //! Register use inside translated code: `rbx` holds the [`Hart`] (guest registers at
 //! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`), `rbp` the [`JitState`]; `rax`, `rcx`,
-//! `rdx`, `rsi` and `rdi` are scratch and nothing lives in them across instructions, so a
-//! helper call needs no saving. Guest registers stay in the hart, which keeps every exit
-//! precise.
+//! `rdx` and `rsi` are scratch and nothing lives in them across instructions. Nine hot guest
+//! registers live in `r8`-`r15` and `rdi` ([`regs`]); the others stay in the hart. Every exit
+//! stores the mapped ones back, which keeps exits precise.
 //!
 //! A block's code:
 //!
@@ -17,8 +17,40 @@
 //!         sync exits (they give back the budget of the instructions not reached), budget exit
 //! ```
 
+/// `a.$m(dst, xN)` with guest register `r` as the 64-bit source: its host register or its
+/// slot in the hart.
+macro_rules! op_x {
+    ($a:expr, $m:ident, $dst:expr, $r:expr) => {
+        match $crate::emit::regs::mapped($r) {
+            Some(h) => $a.$m($dst, h.q),
+            None => $a.$m($dst, $crate::emit::x($r)),
+        }
+    };
+}
+
+/// [`op_x!`] with the low 32 bits of guest register `r`.
+macro_rules! op_xd {
+    ($a:expr, $m:ident, $dst:expr, $r:expr) => {
+        match $crate::emit::regs::mapped($r) {
+            Some(h) => $a.$m($dst, h.d),
+            None => $a.$m($dst, $crate::emit::xd($r)),
+        }
+    };
+}
+
+/// `a.$m(xN)`: a one-operand instruction on guest register `r`.
+macro_rules! op1_x {
+    ($a:expr, $m:ident, $r:expr) => {
+        match $crate::emit::regs::mapped($r) {
+            Some(h) => $a.$m(h.q),
+            None => $a.$m($crate::emit::x($r)),
+        }
+    };
+}
+
 pub(crate) mod alu;
 mod memory;
+pub(crate) mod regs;
 
 use iced_x86::code_asm::*;
 use iced_x86::{BlockEncoderOptions, IcedError};
@@ -87,6 +119,35 @@ pub(crate) fn x_addr(r: u8) -> AsmMemoryOperand {
     rbx + (Hart::OFFSET_X as i32 + 8 * i32::from(r))
 }
 
+/// Reads guest register `r` into `dst`.
+pub(crate) fn read_x(a: &mut CodeAssembler, dst: AsmRegister64, r: u8) -> Result<(), IcedError> {
+    op_x!(a, mov, dst, r)
+}
+
+/// Writes `src` to guest register `r` (not `x0`).
+pub(crate) fn write_x(a: &mut CodeAssembler, r: u8, src: AsmRegister64) -> Result<(), IcedError> {
+    match regs::mapped(r) {
+        Some(h) => a.mov(h.q, src),
+        None => a.mov(x(r), src),
+    }
+}
+
+/// Stores the mapped guest registers in `which` to the hart.
+fn spill(a: &mut CodeAssembler, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
+    for (r, h) in regs::MAP.iter().filter(|(r, h)| which(*r, h)) {
+        a.mov(x(*r), h.q)?;
+    }
+    Ok(())
+}
+
+/// Loads the mapped guest registers in `which` from the hart.
+fn reload(a: &mut CodeAssembler, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
+    for (r, h) in regs::MAP.iter().filter(|(r, h)| which(*r, h)) {
+        a.mov(h.q, x(*r))?;
+    }
+    Ok(())
+}
+
 fn pc_slot() -> AsmMemoryOperand {
     qword_ptr(rbx + Hart::OFFSET_PC as i32)
 }
@@ -151,17 +212,24 @@ impl<'a> Emitter<'a> {
 
     /// Calls the helper for node `k` and branches to its fault or sync exit as it says.
     fn call_helper(&mut self, k: usize) -> Result<(), IcedError> {
-        let pc = self.block.nodes[k].pc;
+        let node = self.block.nodes[k];
         let inst = self.inst_ptr(k);
         let fault = self.fault_label(k);
         let sync = self.sync_label(k);
+        // The helper reads the instruction's operands and writes its destination in the hart
+        // (the fields may name f registers: saving the x register of that number is harmless),
+        // and the call clobbers the caller-saved host registers.
+        let (rs1, rs2, rd) = (node.inst.rs1.num(), node.inst.rs2.num(), node.inst.rd.num());
+        let synced = move |r: u8, h: &regs::Host| h.caller_saved || r == rs1 || r == rs2 || r == rd;
         let a = &mut self.a;
+        spill(a, synced)?;
         a.mov(rdi, rbp)?;
         a.mov(rsi, inst)?;
-        a.mov(rdx, pc)?;
+        a.mov(rdx, node.pc)?;
         a.mov(rax, self.env.helper)?;
         a.call(rax)?;
         a.cmp(eax, 1)?;
+        reload(a, synced)?;
         a.je(fault)?;
         a.ja(sync)
     }
@@ -219,11 +287,17 @@ impl<'a> Emitter<'a> {
                 NodeKind::Memory => self.memory(k)?,
                 NodeKind::Helper => self.call_helper(k)?,
                 NodeKind::Const { rd, value } => {
-                    if let Ok(v) = i32::try_from(value as i64) {
-                        self.a.mov(x(rd), v)?;
-                    } else {
-                        self.a.mov(rax, value)?;
-                        self.a.mov(x(rd), rax)?;
+                    match (regs::mapped(rd), i32::try_from(value as i64)) {
+                        // A 32-bit mov zero-extends: the short form for small non-negatives.
+                        (Some(h), _) if value <= u64::from(u32::MAX) => {
+                            self.a.mov(h.d, value as u32)?
+                        }
+                        (Some(h), _) => self.a.mov(h.q, value)?,
+                        (None, Ok(v)) => self.a.mov(x(rd), v)?,
+                        (None, Err(_)) => {
+                            self.a.mov(rax, value)?;
+                            self.a.mov(x(rd), rax)?;
+                        }
                     }
                 }
                 NodeKind::Nop | NodeKind::Terminal => {}
@@ -248,8 +322,8 @@ impl<'a> Emitter<'a> {
                 fallthrough,
             } => {
                 let to_taken = self.a.create_label();
-                self.a.mov(rax, x(rs1))?;
-                self.a.cmp(rax, x(rs2))?;
+                read_x(&mut self.a, rax, rs1)?;
+                op_x!(self.a, cmp, rax, rs2)?;
                 match cond {
                     Cond::Eq => self.a.je(to_taken)?,
                     Cond::Ne => self.a.jne(to_taken)?,
@@ -263,14 +337,14 @@ impl<'a> Emitter<'a> {
                 self.exit_to(taken)
             }
             Terminal::Indirect { rs1, imm, rd, link } => {
-                self.a.mov(rax, x(rs1))?;
+                read_x(&mut self.a, rax, rs1)?;
                 if imm != 0 {
                     self.a.add(rax, imm)?;
                 }
                 self.a.and(rax, -2)?;
                 if rd != 0 {
                     self.a.mov(rcx, link)?;
-                    self.a.mov(x(rd), rcx)?;
+                    write_x(&mut self.a, rd, rcx)?;
                 }
                 self.a.mov(pc_slot(), rax)?;
                 self.exit(ExitCode::Jump)
@@ -330,8 +404,9 @@ pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, Ic
 
 /// The entry trampoline and the epilogue, assembled at `ip`:
 /// `extern "sysv64" fn(state: *mut JitState, hart: *mut Hart, code: u64) -> u64` saves the
-/// callee-saved registers, sets `rbp` and `rbx`, and jumps to `code`; blocks leave through the
-/// epilogue with the exit code in `rax`. Returns the code and the epilogue's offset in it.
+/// callee-saved registers, sets `rbp` and `rbx`, loads the mapped guest registers and jumps to
+/// `code`; blocks leave through the epilogue, which stores them back, with the exit code in
+/// `rax`. Returns the code and the epilogue's offset in it.
 pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
     let mut a = CodeAssembler::new(64)?;
     let mut epilogue = a.create_label();
@@ -342,8 +417,10 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
     a.sub(rsp, 8)?;
     a.mov(rbp, rdi)?;
     a.mov(rbx, rsi)?;
+    reload(&mut a, |_, _| true)?;
     a.jmp(rdx)?;
     a.set_label(&mut epilogue)?;
+    spill(&mut a, |_, _| true)?;
     a.add(rsp, 8)?;
     for r in [r15, r14, r13, r12, rbp, rbx] {
         a.pop(r)?;
