@@ -284,7 +284,10 @@ fn align_down(v: u64, a: u64) -> u64 {
     v / a * a
 }
 
-/// The `riscv,isa` string for a hart, from what its `misa` advertises.
+/// The `riscv,isa` string for a hart, from what its `misa` advertises, and Sstc when the hart
+/// has a `time` source (its `stimecmp` compares against `time`). Linux 6.1 reads the
+/// extensions from this string only (`riscv,isa-extensions` came later); with `_sstc` it
+/// programs `stimecmp` itself instead of asking OpenSBI for each timer event.
 fn isa_string(hart: &Hart) -> String {
     let misa = hart.misa();
     let mut s = String::from("rv64");
@@ -294,6 +297,9 @@ fn isa_string(hart: &Hart) -> String {
         }
     }
     s.push_str("_zicsr_zifencei_zba_zbb_zbc_zbs");
+    if hart.config().time.is_some() {
+        s.push_str("_sstc");
+    }
     s
 }
 

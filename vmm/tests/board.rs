@@ -45,6 +45,7 @@ fn device_tree_passes_dtc_and_describes_the_board() {
         "reg = <0x00 0x80000000 0x00 0x8000000>;",
         "timebase-frequency = <0x989680>;",
         "mmu-type = \"riscv,sv57\";",
+        "riscv,isa = \"rv64imafdc_zicsr_zifencei_zba_zbb_zbc_zbs_sstc\";",
         "serial@10000000 {",
         "interrupts = <0x0a>;",
         "compatible = \"sifive,plic-1.0.0\\0riscv,plic0\";",
