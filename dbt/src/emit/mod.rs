@@ -2,14 +2,15 @@
 //!
 //! Register use inside translated code: `rbx` holds the [`Hart`] (guest registers at
 //! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`), `rbp` the [`JitState`]; `rax`, `rcx`,
-//! `rdx` and `rsi` are scratch and nothing lives in them across instructions. Nine hot guest
-//! registers live in `r8`-`r15` and `rdi` ([`regs`]); the others stay in the hart. Every exit
-//! stores the mapped ones back, which keeps exits precise.
+//! `rdx` and `rsi` are scratch and nothing lives in them across instructions; `r15` holds the
+//! instruction budget. Eight hot guest registers live in `r8`-`r14` and `rdi` ([`regs`]); the
+//! others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
+//! exits precise.
 //!
 //! A block's code:
 //!
 //! ```text
-//! entry:  sub qword [rbp + budget], n ; jl budget_exit        n = guest instructions
+//! entry:  sub r15, n ; jl budget_exit                          n = guest instructions
 //!         ...one piece per guest instruction...
 //!         terminal: a patchable `jmp rel32` per direct target in the same page (chaining),
 //!                   otherwise set the pc and return to the runtime
@@ -152,7 +153,11 @@ fn pc_slot() -> AsmMemoryOperand {
     qword_ptr(rbx + Hart::OFFSET_PC as i32)
 }
 
-fn budget() -> AsmMemoryOperand {
+/// The budget's home while translated code runs (callee-saved, so helper calls keep it); the
+/// trampoline loads it from the state and the epilogue stores it back.
+const BUDGET: AsmRegister64 = r15;
+
+fn budget_slot() -> AsmMemoryOperand {
     qword_ptr(rbp + JitState::OFFSET_BUDGET as i32)
 }
 
@@ -278,7 +283,7 @@ impl<'a> Emitter<'a> {
     fn body(&mut self) -> Result<(), IcedError> {
         let n = self.block.len();
         let budget_exit = self.a.create_label();
-        self.a.sub(budget(), n as i32)?;
+        self.a.sub(BUDGET, n as i32)?;
         self.a.jl(budget_exit)?;
         for k in 0..self.block.nodes.len() {
             let node = self.block.nodes[k];
@@ -306,7 +311,7 @@ impl<'a> Emitter<'a> {
         self.terminal()?;
         self.out_of_line()?;
         self.here(budget_exit)?;
-        self.a.add(budget(), n as i32)?;
+        self.a.add(BUDGET, n as i32)?;
         self.set_pc(self.block.pc)?;
         self.exit(ExitCode::Budget)
     }
@@ -369,7 +374,7 @@ impl<'a> Emitter<'a> {
                 self.here(l)?;
                 self.set_pc(self.block.nodes[k].pc)?;
                 if unused > 0 {
-                    self.a.add(budget(), unused as i32)?;
+                    self.a.add(BUDGET, unused as i32)?;
                 }
                 self.exit(ExitCode::Fault)?;
             }
@@ -377,7 +382,7 @@ impl<'a> Emitter<'a> {
                 self.here(l)?;
                 self.set_pc(self.block.next_pc(k))?;
                 if unused > 0 {
-                    self.a.add(budget(), unused as i32)?;
+                    self.a.add(BUDGET, unused as i32)?;
                 }
                 self.exit(ExitCode::Sync)?;
             }
@@ -418,9 +423,11 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
     a.mov(rbp, rdi)?;
     a.mov(rbx, rsi)?;
     reload(&mut a, |_, _| true)?;
+    a.mov(BUDGET, budget_slot())?;
     a.jmp(rdx)?;
     a.set_label(&mut epilogue)?;
     spill(&mut a, |_, _| true)?;
+    a.mov(budget_slot(), BUDGET)?;
     a.add(rsp, 8)?;
     for r in [r15, r14, r13, r12, rbp, rbx] {
         a.pop(r)?;

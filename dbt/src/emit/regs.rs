@@ -4,8 +4,9 @@
 //! what the helper may read or clobber and reloads it after. Every exit goes through the
 //! epilogue, so the hart is exact whenever the runtime looks.
 //!
-//! The choice is by use in compiled RISC-V code (GCC allocates `a5`, `a4`, ... first): the four
-//! most used sit in callee-saved host registers, which survive helper calls.
+//! The choice is by use in compiled RISC-V code (GCC allocates `a5`, `a4`, ... first): the three
+//! most used sit in callee-saved host registers, which survive helper calls (`r15`, also
+//! callee-saved, holds the budget).
 
 use iced_x86::code_asm::*;
 
@@ -36,16 +37,15 @@ const fn clobbered(mut h: Host) -> Host {
 }
 
 /// (guest register, host register), every mapped register.
-pub(crate) const MAP: [(u8, Host); 9] = [
+pub(crate) const MAP: [(u8, Host); 8] = [
     (15, host(r12, r12d, r12w, r12b)),            // a5
     (14, host(r13, r13d, r13w, r13b)),            // a4
     (13, host(r14, r14d, r14w, r14b)),            // a3
-    (12, host(r15, r15d, r15w, r15b)),            // a2
+    (12, clobbered(host(rdi, edi, di, dil))),     // a2
     (2, clobbered(host(r8, r8d, r8w, r8b))),      // sp
     (11, clobbered(host(r9, r9d, r9w, r9b))),     // a1
     (10, clobbered(host(r10, r10d, r10w, r10b))), // a0
     (5, clobbered(host(r11, r11d, r11w, r11b))),  // t0
-    (6, clobbered(host(rdi, edi, di, dil))),      // t1
 ];
 
 /// Where guest register `r` lives in translated code: a host register, or `None` for the
