@@ -30,6 +30,9 @@ pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
 /// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`.
 pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
     use Op::*;
+    if emit_in_place(a, inst)? {
+        return Ok(());
+    }
     let (r1, r2, imm) = (inst.rs1.num(), inst.rs2.num(), inst.imm);
     let uimm = imm as u32;
     match inst.op {
@@ -253,6 +256,71 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
         _ => unreachable!("{:?} has no native code", inst.op),
     }
     super::write_x(a, inst.rd.num(), rax)
+}
+
+/// The common two-operand forms, computed straight in `rd`'s host register when it has one
+/// (`mov rd, rs1; op rd, rs2`): no trip through `rax`. Returns whether it emitted `inst`.
+fn emit_in_place(a: &mut CodeAssembler, inst: &Inst) -> Result<bool, IcedError> {
+    use Op::*;
+    let Some(h) = super::regs::mapped(inst.rd.num()) else {
+        return Ok(false);
+    };
+    let (rd, mut r1, mut r2, imm) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num(), inst.imm);
+    let with_reg = matches!(
+        inst.op,
+        Add | Sub | And | Or | Xor | Mul | Addw | Subw | Mulw
+    );
+    let with_imm = matches!(
+        inst.op,
+        Addi | Andi | Ori | Xori | Slli | Srli | Srai | Addiw | Slliw | Srliw | Sraiw
+    );
+    if !(with_reg || with_imm) {
+        return Ok(false);
+    }
+    if with_reg && r2 == rd && r1 != rd {
+        // Writing rd first would lose rs2: swap when the order does not matter.
+        if matches!(inst.op, Sub | Subw) {
+            return Ok(false);
+        }
+        std::mem::swap(&mut r1, &mut r2);
+    }
+    let word = matches!(inst.op, Addw | Subw | Mulw | Addiw | Slliw | Srliw | Sraiw);
+    if r1 != rd {
+        if word {
+            op_xd!(a, mov, h.d, r1)?;
+        } else {
+            op_x!(a, mov, h.q, r1)?;
+        }
+    }
+    let uimm = imm as u32;
+    match inst.op {
+        Add => op_x!(a, add, h.q, r2)?,
+        Sub => op_x!(a, sub, h.q, r2)?,
+        And => op_x!(a, and, h.q, r2)?,
+        Or => op_x!(a, or, h.q, r2)?,
+        Xor => op_x!(a, xor, h.q, r2)?,
+        Mul => op_x!(a, imul_2, h.q, r2)?,
+        Addw => op_xd!(a, add, h.d, r2)?,
+        Subw => op_xd!(a, sub, h.d, r2)?,
+        Mulw => op_xd!(a, imul_2, h.d, r2)?,
+        Addi if imm != 0 => a.add(h.q, imm)?,
+        Andi => a.and(h.q, imm)?,
+        Ori if imm != 0 => a.or(h.q, imm)?,
+        Xori if imm != 0 => a.xor(h.q, imm)?,
+        Slli if uimm != 0 => a.shl(h.q, uimm)?,
+        Srli if uimm != 0 => a.shr(h.q, uimm)?,
+        Srai if uimm != 0 => a.sar(h.q, uimm)?,
+        Addiw if imm != 0 => a.add(h.d, imm)?,
+        Slliw if uimm != 0 => a.shl(h.d, uimm)?,
+        Srliw if uimm != 0 => a.shr(h.d, uimm)?,
+        Sraiw if uimm != 0 => a.sar(h.d, uimm)?,
+        // A zero immediate: the move was the whole operation.
+        _ => {}
+    }
+    if word {
+        a.movsxd(h.q, h.d)?;
+    }
+    Ok(true)
 }
 
 /// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).

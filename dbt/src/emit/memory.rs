@@ -35,9 +35,14 @@ impl Emitter<'_> {
         let mut resume = self.a.create_label();
         let a = &mut self.a;
         // rsi = the virtual address.
-        super::read_x(a, rsi, inst.rs1.num())?;
-        if inst.imm != 0 {
-            a.add(rsi, inst.imm)?;
+        match regs::mapped(inst.rs1.num()) {
+            Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
+            _ => {
+                super::read_x(a, rsi, inst.rs1.num())?;
+                if inst.imm != 0 {
+                    a.add(rsi, inst.imm)?;
+                }
+            }
         }
         // rax = the fast-table entry.
         a.mov(rax, rsi)?;
@@ -70,17 +75,22 @@ impl Emitter<'_> {
                 _ => a.mov(qword_ptr(rsi), q)?,
             }
         } else {
+            // Straight into rd's host register when it has one.
+            let (q, d) = match regs::mapped(inst.rd.num()) {
+                Some(h) => (h.q, h.d),
+                None => (rax, eax),
+            };
             match (width, signed) {
-                (1, true) => a.movsx(rax, byte_ptr(rsi))?,
-                (1, false) => a.movzx(eax, byte_ptr(rsi))?,
-                (2, true) => a.movsx(rax, word_ptr(rsi))?,
-                (2, false) => a.movzx(eax, word_ptr(rsi))?,
-                (4, true) => a.movsxd(rax, dword_ptr(rsi))?,
-                (4, false) => a.mov(eax, dword_ptr(rsi))?,
-                _ => a.mov(rax, qword_ptr(rsi))?,
+                (1, true) => a.movsx(q, byte_ptr(rsi))?,
+                (1, false) => a.movzx(d, byte_ptr(rsi))?,
+                (2, true) => a.movsx(q, word_ptr(rsi))?,
+                (2, false) => a.movzx(d, word_ptr(rsi))?,
+                (4, true) => a.movsxd(q, dword_ptr(rsi))?,
+                (4, false) => a.mov(d, dword_ptr(rsi))?,
+                _ => a.mov(q, qword_ptr(rsi))?,
             }
             // A load into x0 still accesses memory (and may fault); the value is dropped.
-            if inst.rd.num() != 0 {
+            if inst.rd.num() != 0 && regs::mapped(inst.rd.num()).is_none() {
                 super::write_x(a, inst.rd.num(), rax)?;
             }
         }

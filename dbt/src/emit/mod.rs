@@ -327,8 +327,13 @@ impl<'a> Emitter<'a> {
                 fallthrough,
             } => {
                 let to_taken = self.a.create_label();
-                read_x(&mut self.a, rax, rs1)?;
-                op_x!(self.a, cmp, rax, rs2)?;
+                match regs::mapped(rs1) {
+                    Some(h) => op_x!(self.a, cmp, h.q, rs2)?,
+                    None => {
+                        read_x(&mut self.a, rax, rs1)?;
+                        op_x!(self.a, cmp, rax, rs2)?;
+                    }
+                }
                 match cond {
                     Cond::Eq => self.a.je(to_taken)?,
                     Cond::Ne => self.a.jne(to_taken)?,
