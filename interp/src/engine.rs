@@ -77,6 +77,10 @@ pub struct Interpreter<B: Bus> {
     stop: StopHandle,
     trace: Option<Trace>,
     mark_code_pages: bool,
+    /// Where [`Interpreter::build_block`] gathers a block before it is stored at its exact
+    /// size: one allocation per block rather than a growing vector's several, which left
+    /// the heap fragmented (megabytes over a Linux boot).
+    block_scratch: Vec<Decoded<B>>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -90,6 +94,7 @@ impl<B: Bus> Interpreter<B> {
             stop: StopHandle::default(),
             trace: None,
             mark_code_pages: false,
+            block_scratch: Vec::new(),
         }
     }
 
@@ -476,7 +481,7 @@ impl<B: Bus> Interpreter<B> {
         let ext = self.hart.config.extensions;
         let base = self.cache.ppn(i) << 12;
         let mut off = (slot as u64) << 1;
-        let mut insts: Vec<Decoded<B>> = Vec::new();
+        let mut insts = std::mem::take(&mut self.block_scratch);
         while off < PAGE_SIZE && insts.len() < MAX_BLOCK {
             let s = (off >> 1) as usize;
             let inst = match self.cache.slot(i, s) {
@@ -511,10 +516,12 @@ impl<B: Bus> Interpreter<B> {
                 break;
             }
         }
-        if insts.is_empty() {
+        let block: Box<[Decoded<B>]> = insts.drain(..).collect();
+        self.block_scratch = insts;
+        if block.is_empty() {
             return None;
         }
-        Some(self.cache.add_block(i, slot, insts.into_boxed_slice()))
+        Some(self.cache.add_block(i, slot, block))
     }
 
     /// Decodes the instruction at physical address `pa` in RAM, if it is a valid instruction
