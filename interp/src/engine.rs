@@ -436,9 +436,10 @@ impl<B: Bus> Interpreter<B> {
 
     /// The block at the pc: its cache page, its number, and whether it was just built. `None`
     /// when the pc cannot be run from a block (a fetch fault, device memory, an instruction
-    /// that cannot be cached): the caller takes one step the slow way.
+    /// that cannot be cached): the caller takes one step the slow way. A block built now is
+    /// at most `left` instructions long.
     #[inline(always)]
-    fn find_block(&mut self) -> Option<(usize, usize, bool)> {
+    fn find_block(&mut self, left: u64) -> Option<(usize, usize, bool)> {
         let pc = self.hart.pc;
         let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
         let i = match self.cache.fetch_page_of(pc) {
@@ -447,7 +448,7 @@ impl<B: Bus> Interpreter<B> {
         };
         match self.cache.block_at(i, slot) {
             Some(b) => Some((i, b, false)),
-            None => self.build_block(i, slot).map(|b| (i, b, true)),
+            None => self.build_block(i, slot, left).map(|b| (i, b, true)),
         }
     }
 
@@ -477,12 +478,18 @@ impl<B: Bus> Interpreter<B> {
     /// Builds the block starting at slot `slot` of cache page `i`, from the per-slot cache and
     /// by decoding the slots not yet cached (counted as hits and misses).
     #[inline(never)]
-    fn build_block(&mut self, i: usize, slot: usize) -> Option<usize> {
+    fn build_block(&mut self, i: usize, slot: usize, left: u64) -> Option<usize> {
         let ext = self.hart.config.extensions;
         let base = self.cache.ppn(i) << 12;
         let mut off = (slot as u64) << 1;
         let mut insts = std::mem::take(&mut self.block_scratch);
-        while off < PAGE_SIZE && insts.len() < MAX_BLOCK {
+        // No longer than the budget: a translator interprets a few instructions at a time,
+        // entering mid-run, and blocks to the run's end from each entry overlapped (18 MiB of
+        // them in a Linux boot). A short block is still correct: the next one follows it.
+        let max = usize::try_from(left)
+            .unwrap_or(MAX_BLOCK)
+            .clamp(1, MAX_BLOCK);
+        while off < PAGE_SIZE && insts.len() < max {
             let s = (off >> 1) as usize;
             let inst = match self.cache.slot(i, s) {
                 Some(inst) => {
@@ -549,7 +556,7 @@ impl<B: Bus> Interpreter<B> {
             if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                 self.cache.forget_fetch_page();
             }
-            let Some((i, b, fresh)) = self.find_block() else {
+            let Some((i, b, fresh)) = self.find_block(left) else {
                 left -= 1;
                 match self.step_one::<false>() {
                     Some(StopReason::Breakpoint) => {
