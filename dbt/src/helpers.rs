@@ -7,15 +7,18 @@ use ospite_interp::execute_unretired;
 use ospite_isa::{Class, Inst};
 use ospite_mmu::Bus;
 
-use crate::state::{JitState, STATUS_FAULT, STATUS_OK, STATUS_SYNC};
+use crate::state::{ExitCode, JitState};
 
-/// Runs `inst`, the instruction at `pc`, on the state's hart and bus. Returns `STATUS_OK`,
-/// `STATUS_FAULT` (the exception is in the state) or `STATUS_SYNC` (it completed, and wrote
-/// translated bytes or made an interrupt pending: the block must end after it).
+/// Runs `inst`, the instruction at `pc`, on the state's hart and bus. Returns 0 when the block
+/// goes on, else the exit to leave with, the pc set and `unused` (the budget of the block's
+/// instructions after this one) in the state's `give_back`: [`ExitCode::Fault`] (the
+/// exception is in the state; the pc is `pc`) or [`ExitCode::Sync`] (it completed, and wrote
+/// translated bytes or made an interrupt pending; the pc is the next instruction's).
 pub(crate) extern "sysv64" fn exec<B: Bus>(
     state: *mut JitState,
     inst: *const Inst,
     pc: u64,
+    unused: u64,
 ) -> u64 {
     // SAFETY: translated code passes the state the runtime handed it (`rbp`), valid and not
     // otherwise borrowed while the code runs; its hart and bus pointers were set by the runtime
@@ -44,21 +47,31 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
                     .iter()
                     .any(|&pa| code_map.store_hits(pa));
                 let sync = code_written || (stores && hart.pending_interrupt().is_some());
-                (if sync { STATUS_SYNC } else { STATUS_OK }, None)
+                if sync {
+                    hart.set_pc(pc.wrapping_add(inst.size()));
+                    (ExitCode::Sync as u64, None)
+                } else {
+                    (0, None)
+                }
             }
-            Err(e) => (STATUS_FAULT, Some(e)),
+            Err(e) => {
+                hart.set_pc(pc);
+                (ExitCode::Fault as u64, Some(e))
+            }
         }
     }));
     match outcome {
         Ok((status, exception)) => {
             st.exception = exception;
+            st.give_back = unused;
             status
         }
         Err(payload) => {
             // Unwinding through translated code is impossible: leave, and resume the panic
             // in the runtime.
             st.panic = Some(payload);
-            STATUS_FAULT
+            st.give_back = unused;
+            ExitCode::Fault as u64
         }
     }
 }

@@ -108,7 +108,8 @@ pub struct Explained {
 }
 
 /// Where [`explain`] pretends the code lives and what it calls, so its output is the same on
-/// every run: code at 0x1000_0000, the epilogue at 0x0fff_0000, the helper at
+/// every run: code at 0x1000_0000, the epilogue at 0x0fff_0000, the helper exit at 0x0fff_0100,
+/// the helper at
 /// 0x7777_0000_0000 and the instruction array at 0x6666_0000_0000.
 pub const EXPLAIN_IP: u64 = 0x1000_0000;
 
@@ -132,6 +133,7 @@ pub fn explain<B: Bus + ?Sized>(
     let env = Env {
         epilogue: 0x0fff_0000,
         helper: 0x7777_0000_0000,
+        helper_exit: 0x0fff_0100,
         insts: 0x6666_0000_0000,
     };
     let emitted = emit_block(&block, env, EXPLAIN_IP).expect("blocks always assemble");

@@ -95,6 +95,7 @@ pub struct Dbt<B: Bus> {
     cache: CodeCache,
     trampoline: u64,
     epilogue: u64,
+    helper_exit: u64,
     blocks: HashMap<BlockKey, Entry>,
     /// Physical page → the blocks starting in it.
     pages: HashMap<u64, Vec<BlockKey>>,
@@ -121,7 +122,8 @@ impl<B: Bus> Dbt<B> {
         interp.set_mark_code_pages(true);
         let mut cache = CodeCache::new(config.cache_size)?;
         let at = cache.cursor();
-        let (code, epilogue) = emit_trampoline(at).map_err(|e| Error::Assemble(e.to_string()))?;
+        let (code, epilogue, helper_exit) =
+            emit_trampoline(at).map_err(|e| Error::Assemble(e.to_string()))?;
         let trampoline = cache.append(&code);
         cache.seal_floor();
         Ok(Dbt {
@@ -131,6 +133,7 @@ impl<B: Bus> Dbt<B> {
             cache,
             trampoline,
             epilogue: trampoline + epilogue,
+            helper_exit: trampoline + helper_exit,
             blocks: HashMap::new(),
             pages: HashMap::new(),
             code_map: Box::default(),
@@ -282,6 +285,7 @@ impl<B: Bus> Dbt<B> {
         let env = Env {
             epilogue: self.epilogue,
             helper: helpers::exec::<B> as *const () as u64,
+            helper_exit: self.helper_exit,
             insts: insts.as_ptr() as u64,
         };
         let mut emitted = emit_block(&block, env, self.cache.cursor()).ok()?;

@@ -40,13 +40,6 @@ impl ExitCode {
     }
 }
 
-/// Helper status: the instruction completed.
-pub(crate) const STATUS_OK: u64 = 0;
-/// Helper status: the instruction raised the exception now in the state.
-pub(crate) const STATUS_FAULT: u64 = 1;
-/// Helper status: the instruction completed; leave the block after it.
-pub(crate) const STATUS_SYNC: u64 = 2;
-
 /// The state block that `rbp` points at while translated code runs.
 #[repr(C)]
 #[derive(Debug)]
@@ -59,6 +52,15 @@ pub(crate) struct JitState {
     pub store_table: u64,
     /// For [`ExitCode::Chain`]: the address of the jump's 32-bit displacement.
     pub exit_site: u64,
+    /// For a helper's early exit: the budget of the block's instructions not reached.
+    pub give_back: u64,
+    /// The jump cache's slots ([`JumpSlot`](crate::runtime) array), for lookups from
+    /// translated code.
+    pub jump_cache: u64,
+    /// The `satp` translated code runs under (it cannot change inside translated code).
+    pub satp: u64,
+    /// The privilege translated code runs at, as a number.
+    pub privilege: u64,
     /// The hart (also in `rbx`), for helpers.
     pub hart: *mut Hart,
     /// The bus, type-erased (`*const B`), for helpers.
@@ -81,6 +83,10 @@ impl JitState {
     pub(crate) const OFFSET_LOAD_TABLE: usize = 8;
     pub(crate) const OFFSET_STORE_TABLE: usize = 16;
     pub(crate) const OFFSET_EXIT_SITE: usize = 24;
+    pub(crate) const OFFSET_GIVE_BACK: usize = 32;
+    pub(crate) const OFFSET_JUMP_CACHE: usize = 40;
+    pub(crate) const OFFSET_SATP: usize = 48;
+    pub(crate) const OFFSET_PRIVILEGE: usize = 56;
 
     pub(crate) fn new() -> JitState {
         JitState {
@@ -88,6 +94,10 @@ impl JitState {
             load_table: 0,
             store_table: 0,
             exit_site: 0,
+            give_back: 0,
+            jump_cache: 0,
+            satp: 0,
+            privilege: 0,
             hart: std::ptr::null_mut(),
             bus: std::ptr::null(),
             exception: None,
@@ -101,3 +111,7 @@ const _: () = assert!(core::mem::offset_of!(JitState, budget) == JitState::OFFSE
 const _: () = assert!(core::mem::offset_of!(JitState, load_table) == JitState::OFFSET_LOAD_TABLE);
 const _: () = assert!(core::mem::offset_of!(JitState, store_table) == JitState::OFFSET_STORE_TABLE);
 const _: () = assert!(core::mem::offset_of!(JitState, exit_site) == JitState::OFFSET_EXIT_SITE);
+const _: () = assert!(core::mem::offset_of!(JitState, give_back) == JitState::OFFSET_GIVE_BACK);
+const _: () = assert!(core::mem::offset_of!(JitState, jump_cache) == JitState::OFFSET_JUMP_CACHE);
+const _: () = assert!(core::mem::offset_of!(JitState, satp) == JitState::OFFSET_SATP);
+const _: () = assert!(core::mem::offset_of!(JitState, privilege) == JitState::OFFSET_PRIVILEGE);

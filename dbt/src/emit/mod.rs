@@ -14,8 +14,9 @@
 //!         ...one piece per guest instruction...
 //!         terminal: a patchable `jmp rel32` per direct target in the same page (chaining),
 //!                   otherwise set the pc and return to the runtime
-//! out of line: TLB-miss paths (call the interpreter's semantics), per-instruction fault and
-//!         sync exits (they give back the budget of the instructions not reached), budget exit
+//! out of line: TLB-miss paths (call the interpreter's semantics), the budget exit; a helper
+//!         that ends the block (a fault, a store to code) sets the pc itself and leaves through
+//!         the shared helper exit, which gives back the budget of the instructions not reached
 //! ```
 
 /// `a.$m(dst, xN)` with guest register `r` as the 64-bit source: its host register or its
@@ -90,8 +91,12 @@ pub(crate) struct Env {
     /// Where every block returns to the runtime (`rax` = [`ExitCode`]).
     pub epilogue: u64,
     /// The helper that runs one instruction with the interpreter's semantics:
-    /// `extern "sysv64" fn(*mut JitState, *const Inst, pc: u64) -> u64` (a `STATUS_*`).
+    /// `extern "sysv64" fn(*mut JitState, *const Inst, pc: u64, unused: u64) -> u64` (0, or the
+    /// [`ExitCode`] to leave with).
     pub helper: u64,
+    /// Where a block leaves when the helper says so: gives back the budget the helper left in
+    /// the state, then the epilogue.
+    pub helper_exit: u64,
     /// The address of the block's instructions as a `[Inst]`, one per node, for the helper.
     pub insts: u64,
 }
@@ -161,33 +166,21 @@ fn budget_slot() -> AsmMemoryOperand {
     qword_ptr(rbp + JitState::OFFSET_BUDGET as i32)
 }
 
-/// Exits that instructions may take, created when first needed and emitted out of line.
-struct Exits {
-    fault: Vec<Option<CodeLabel>>,
-    sync: Vec<Option<CodeLabel>>,
-}
-
 /// Emission of one block.
 pub(crate) struct Emitter<'a> {
     pub(crate) a: CodeAssembler,
     block: &'a Block,
     env: Env,
-    exits: Exits,
     /// Out-of-line code, emitted after the terminal.
     deferred: Vec<memory::SlowPath>,
 }
 
 impl<'a> Emitter<'a> {
     fn new(block: &'a Block, env: Env) -> Result<Emitter<'a>, IcedError> {
-        let n = block.nodes.len();
         Ok(Emitter {
             a: CodeAssembler::new(64)?,
             block,
             env,
-            exits: Exits {
-                fault: vec![None; n],
-                sync: vec![None; n],
-            },
             deferred: Vec::new(),
         })
     }
@@ -197,30 +190,14 @@ impl<'a> Emitter<'a> {
         self.env.insts + (k * std::mem::size_of::<Inst>()) as u64
     }
 
-    fn fault_label(&mut self, k: usize) -> CodeLabel {
-        if let Some(l) = self.exits.fault[k] {
-            return l;
-        }
-        let l = self.a.create_label();
-        self.exits.fault[k] = Some(l);
-        l
-    }
-
-    fn sync_label(&mut self, k: usize) -> CodeLabel {
-        if let Some(l) = self.exits.sync[k] {
-            return l;
-        }
-        let l = self.a.create_label();
-        self.exits.sync[k] = Some(l);
-        l
-    }
-
-    /// Calls the helper for node `k` and branches to its fault or sync exit as it says.
+    /// Calls the helper for node `k`; when it says the block must end (a fault, or a store to
+    /// code), leaves through the shared helper exit, the helper having set the pc and the
+    /// budget to give back.
     fn call_helper(&mut self, k: usize) -> Result<(), IcedError> {
         let node = self.block.nodes[k];
         let inst = self.inst_ptr(k);
-        let fault = self.fault_label(k);
-        let sync = self.sync_label(k);
+        // Instructions after `k` do not run if the block ends here.
+        let unused = self.block.len() - k as u64 - 1;
         // The helper reads the instruction's operands and writes its destination in the hart
         // (the fields may name f registers: saving the x register of that number is harmless),
         // and the call clobbers the caller-saved host registers.
@@ -231,12 +208,12 @@ impl<'a> Emitter<'a> {
         a.mov(rdi, rbp)?;
         a.mov(rsi, inst)?;
         a.mov(rdx, node.pc)?;
+        a.mov(ecx, unused as u32)?;
         a.mov(rax, self.env.helper)?;
         a.call(rax)?;
-        a.cmp(eax, 1)?;
+        a.test(eax, eax)?;
         reload(a, synced)?;
-        a.je(fault)?;
-        a.ja(sync)
+        a.jne(self.env.helper_exit)
     }
 
     /// Binds `label` here (to an empty instruction, so that labels never share one).
@@ -366,31 +343,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// TLB-miss paths, then the fault and sync exits of each instruction.
+    /// TLB-miss paths.
     fn out_of_line(&mut self) -> Result<(), IcedError> {
         for slow in std::mem::take(&mut self.deferred) {
             self.slow_path(slow)?;
-        }
-        let n = self.block.len();
-        for k in 0..self.block.nodes.len() {
-            // Instructions after `k` did not run: their budget goes back.
-            let unused = n - k as u64 - 1;
-            if let Some(l) = self.exits.fault[k] {
-                self.here(l)?;
-                self.set_pc(self.block.nodes[k].pc)?;
-                if unused > 0 {
-                    self.a.add(BUDGET, unused as i32)?;
-                }
-                self.exit(ExitCode::Fault)?;
-            }
-            if let Some(l) = self.exits.sync[k] {
-                self.here(l)?;
-                self.set_pc(self.block.next_pc(k))?;
-                if unused > 0 {
-                    self.a.add(BUDGET, unused as i32)?;
-                }
-                self.exit(ExitCode::Sync)?;
-            }
         }
         Ok(())
     }
@@ -416,10 +372,11 @@ pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, Ic
 /// `extern "sysv64" fn(state: *mut JitState, hart: *mut Hart, code: u64) -> u64` saves the
 /// callee-saved registers, sets `rbp` and `rbx`, loads the mapped guest registers and jumps to
 /// `code`; blocks leave through the epilogue, which stores them back, with the exit code in
-/// `rax`. Returns the code and the epilogue's offset in it.
-pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
+/// `rax`. Returns the code, the epilogue's offset in it and the helper exit's.
+pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError> {
     let mut a = CodeAssembler::new(64)?;
     let mut epilogue = a.create_label();
+    let mut helper_exit = a.create_label();
     for r in [rbx, rbp, r12, r13, r14, r15] {
         a.push(r)?;
     }
@@ -430,6 +387,8 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
     reload(&mut a, |_, _| true)?;
     a.mov(BUDGET, budget_slot())?;
     a.jmp(rdx)?;
+    a.set_label(&mut helper_exit)?;
+    a.add(BUDGET, qword_ptr(rbp + JitState::OFFSET_GIVE_BACK as i32))?;
     a.set_label(&mut epilogue)?;
     spill(&mut a, |_, _| true)?;
     a.mov(budget_slot(), BUDGET)?;
@@ -440,5 +399,6 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64), IcedError> {
     a.ret()?;
     let result = a.assemble_options(ip, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)?;
     let at = result.label_ip(&epilogue)?;
-    Ok((result.inner.code_buffer, at - ip))
+    let exit = result.label_ip(&helper_exit)?;
+    Ok((result.inner.code_buffer, at - ip, exit - ip))
 }
