@@ -21,7 +21,7 @@ use crate::stats::DbtStats;
 use crate::{frontend, helpers, listing, passes};
 
 /// Entries of the jump cache (a power of two).
-const JUMP_CACHE: usize = 4096;
+pub(crate) const JUMP_CACHE: usize = 4096;
 /// At most this many instructions run between two looks at interrupts and stop requests.
 const CHUNK: u64 = 4096;
 
@@ -71,13 +71,38 @@ enum Entry {
     Hot { code: u64, bytes: Box<[u8]> },
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct JumpSlot {
+/// A jump-cache entry: the translated code for a virtual pc under a `satp` and privilege.
+/// Translated code looks entries up itself (see `emit::Emitter::jump_via_cache`), hence the
+/// layout.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub(crate) struct JumpSlot {
     vpc: u64,
     satp: u64,
-    privilege: u8,
+    privilege: u64,
     code: u64,
 }
+
+impl JumpSlot {
+    /// An empty slot: its odd pc matches no jump target.
+    const EMPTY: JumpSlot = JumpSlot {
+        vpc: 1,
+        satp: 0,
+        privilege: 0,
+        code: 0,
+    };
+    /// Bytes per slot, a power of two.
+    pub(crate) const SIZE: u32 = 32;
+    pub(crate) const OFFSET_SATP: i32 = 8;
+    pub(crate) const OFFSET_PRIVILEGE: i32 = 16;
+    pub(crate) const OFFSET_CODE: i32 = 24;
+}
+
+const _: () = assert!(size_of::<JumpSlot>() == JumpSlot::SIZE as usize);
+const _: () = assert!(core::mem::offset_of!(JumpSlot, satp) == JumpSlot::OFFSET_SATP as usize);
+const _: () =
+    assert!(core::mem::offset_of!(JumpSlot, privilege) == JumpSlot::OFFSET_PRIVILEGE as usize);
+const _: () = assert!(core::mem::offset_of!(JumpSlot, code) == JumpSlot::OFFSET_CODE as usize);
 
 /// What to run next.
 enum Next {
@@ -137,7 +162,7 @@ impl<B: Bus> Dbt<B> {
             blocks: HashMap::new(),
             pages: HashMap::new(),
             code_map: Box::default(),
-            jump_cache: vec![JumpSlot::default(); JUMP_CACHE].into_boxed_slice(),
+            jump_cache: vec![JumpSlot::EMPTY; JUMP_CACHE].into_boxed_slice(),
             insts: Vec::new(),
             generation: 0,
             pending_chain: None,
@@ -193,7 +218,7 @@ impl<B: Bus> Dbt<B> {
         let (privilege, satp) = (ctx.privilege, ctx.satp.0);
         let slot = (vpc >> 1) as usize & (JUMP_CACHE - 1);
         let j = self.jump_cache[slot];
-        if j.code != 0 && j.vpc == vpc && j.satp == satp && j.privilege == privilege as u8 {
+        if j.vpc == vpc && j.satp == satp && j.privilege == privilege as u64 {
             self.stats.jump_cache_hits += 1;
             return Next::Code(j.code);
         }
@@ -255,7 +280,7 @@ impl<B: Bus> Dbt<B> {
         self.jump_cache[slot] = JumpSlot {
             vpc,
             satp,
-            privilege: privilege as u8,
+            privilege: privilege as u64,
             code,
         };
     }
@@ -376,7 +401,7 @@ impl<B: Bus> Dbt<B> {
         self.interp.invalidate_code_page(page);
         if dropped > 0 {
             self.remap_code(page);
-            self.jump_cache.fill(JumpSlot::default());
+            self.jump_cache.fill(JumpSlot::EMPTY);
             self.pending_chain = None;
             self.stats.invalidations += dropped;
         }
@@ -395,7 +420,7 @@ impl<B: Bus> Dbt<B> {
         bus.set_code_page(PhysAddr(page), false);
         hart.mmu_mut().tlb_mut().flush_phys_page(PhysAddr(page));
         self.interp.invalidate_code_page(page);
-        self.jump_cache.fill(JumpSlot::default());
+        self.jump_cache.fill(JumpSlot::EMPTY);
         self.pending_chain = None;
     }
 
@@ -416,7 +441,7 @@ impl<B: Bus> Dbt<B> {
         self.pages.clear();
         self.code_map.clear();
         self.insts.clear();
-        self.jump_cache.fill(JumpSlot::default());
+        self.jump_cache.fill(JumpSlot::EMPTY);
         self.cache.flush();
         self.generation += 1;
         self.pending_chain = None;
@@ -475,7 +500,7 @@ impl<B: Bus> Dbt<B> {
         }
         if self.interp.hart().mmu().tlb().stats().flushes != tlb_flushes {
             // `sfence.vma` or a `satp` write: virtual pcs may map elsewhere.
-            self.jump_cache.fill(JumpSlot::default());
+            self.jump_cache.fill(JumpSlot::EMPTY);
         }
         match reason {
             StopReason::BudgetSpent => (used, None),
@@ -497,6 +522,9 @@ impl<B: Bus> Dbt<B> {
         st.budget = budget as i64;
         st.hart = hart as *mut Hart;
         st.bus = (bus as *const B).cast();
+        st.jump_cache = self.jump_cache.as_ptr() as u64;
+        st.satp = ctx.satp.0;
+        st.privilege = ctx.privilege as u64;
         st.code_map = &*self.code_map;
         let state: *mut JitState = st;
         let hart_ptr = st.hart;
@@ -634,7 +662,7 @@ impl<B: Bus> Engine for Dbt<B> {
 
     fn hart_mut(&mut self) -> &mut Hart {
         // The caller may change anything, the pc's translation included.
-        self.jump_cache.fill(JumpSlot::default());
+        self.jump_cache.fill(JumpSlot::EMPTY);
         self.pending_chain = None;
         self.interp.hart_mut()
     }

@@ -136,6 +136,11 @@ fn linux_boots_to_the_prompt_reads_and_writes_the_disk_and_powers_off_on_the_int
     boots_to_the_prompt_uses_the_disk_and_powers_off(EngineKind::Interp);
 }
 
+#[test]
+fn linux_boots_to_the_prompt_reads_and_writes_the_disk_and_powers_off_on_the_translator() {
+    boots_to_the_prompt_uses_the_disk_and_powers_off(EngineKind::Dbt);
+}
+
 /// A drive attached read-only: the guest sees a write-protected disk, mounts it read-only,
 /// cannot write it, and the image stays as it was.
 fn readonly_drive(engine: EngineKind) {
@@ -183,6 +188,11 @@ fn readonly_drive(engine: EngineKind) {
 #[test]
 fn linux_sees_a_readonly_drive_as_write_protected_on_the_interpreter() {
     readonly_drive(EngineKind::Interp);
+}
+
+#[test]
+fn linux_sees_a_readonly_drive_as_write_protected_on_the_translator() {
+    readonly_drive(EngineKind::Dbt);
 }
 
 /// Boots Linux without a disk on `engine` with `--mmu mode`, and returns the `isa` and `mmu`
@@ -415,4 +425,9 @@ fn three_linux_vms(engine: EngineKind) {
 #[test]
 fn three_linux_vms_at_once_one_powering_off_early_one_panicking_on_the_interpreter() {
     three_linux_vms(EngineKind::Interp);
+}
+
+#[test]
+fn three_linux_vms_at_once_one_powering_off_early_one_panicking_on_the_translator() {
+    three_linux_vms(EngineKind::Dbt);
 }

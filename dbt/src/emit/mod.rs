@@ -61,6 +61,7 @@ use ospite_isa::Inst;
 use ospite_mmu::PAGE_SIZE;
 
 use crate::ir::{Block, Cond, NodeKind, Terminal};
+use crate::runtime::{JumpSlot, JUMP_CACHE};
 use crate::state::{ExitCode, JitState};
 
 /// The x86 extensions the emitter may use beyond x86-64's baseline.
@@ -242,8 +243,9 @@ impl<'a> Emitter<'a> {
     /// block's page, through the runtime otherwise.
     fn exit_to(&mut self, target: u64) -> Result<(), IcedError> {
         if target / PAGE_SIZE != self.block.pc / PAGE_SIZE {
-            self.set_pc(target)?;
-            return self.exit(ExitCode::Jump);
+            // Another page may map elsewhere by the time this runs: look it up each time.
+            self.a.mov(rax, target)?;
+            return self.jump_via_cache();
         }
         // A `jmp rel32` to the next instruction until the runtime patches it to the target's
         // block; then the code below runs no more.
@@ -255,6 +257,31 @@ impl<'a> Emitter<'a> {
         self.a
             .mov(qword_ptr(rbp + JitState::OFFSET_EXIT_SITE as i32), rax)?;
         self.exit(ExitCode::Chain)
+    }
+
+    /// Sets the pc to `rax` and goes to its block if the jump cache knows it for the current
+    /// `satp` and privilege (which cannot change inside translated code), else returns to the
+    /// runtime to look it up.
+    fn jump_via_cache(&mut self) -> Result<(), IcedError> {
+        let miss = self.a.create_label();
+        let a = &mut self.a;
+        a.mov(pc_slot(), rax)?;
+        a.mov(rcx, rax)?;
+        a.shr(rcx, 1)?;
+        a.and(ecx, (JUMP_CACHE - 1) as u32)?;
+        a.shl(ecx, JumpSlot::SIZE.trailing_zeros())?;
+        a.add(rcx, qword_ptr(rbp + JitState::OFFSET_JUMP_CACHE as i32))?;
+        a.cmp(rax, qword_ptr(rcx))?;
+        a.jne(miss)?;
+        a.mov(rdx, qword_ptr(rbp + JitState::OFFSET_SATP as i32))?;
+        a.cmp(rdx, qword_ptr(rcx + JumpSlot::OFFSET_SATP))?;
+        a.jne(miss)?;
+        a.mov(rdx, qword_ptr(rbp + JitState::OFFSET_PRIVILEGE as i32))?;
+        a.cmp(rdx, qword_ptr(rcx + JumpSlot::OFFSET_PRIVILEGE))?;
+        a.jne(miss)?;
+        a.jmp(qword_ptr(rcx + JumpSlot::OFFSET_CODE))?;
+        self.here(miss)?;
+        self.exit(ExitCode::Jump)
     }
 
     fn body(&mut self) -> Result<(), IcedError> {
@@ -333,8 +360,7 @@ impl<'a> Emitter<'a> {
                     self.a.mov(rcx, link)?;
                     write_x(&mut self.a, rd, rcx)?;
                 }
-                self.a.mov(pc_slot(), rax)?;
-                self.exit(ExitCode::Jump)
+                self.jump_via_cache()
             }
             Terminal::Interpret { pc } => {
                 self.set_pc(pc)?;
