@@ -643,6 +643,7 @@ impl<B: Bus> Engine for Dbt<B> {
             return self.interp.run(budget);
         }
         let stop = self.interp.stop_handle();
+        self.interp.hart().poll_timer_now();
         let mut left = budget;
         while left > 0 {
             if stop.take_request() {

@@ -6,6 +6,7 @@
 
 use ospite_isa::{Csr, Ext};
 use ospite_mmu::{Privilege, Satp};
+use std::cell::Cell;
 
 use crate::hart::Hart;
 use crate::trap::Exception;
@@ -106,6 +107,11 @@ pub(crate) struct CsrFile {
     pub menvcfg: u64,
     pub senvcfg: u64,
     pub stimecmp: u64,
+    /// Asks of `time >= stimecmp` left before the host clock is read again (see
+    /// `Hart::stimecmp_due`); 0 reads it at the next ask.
+    pub stimecmp_polls_left: Cell<u32>,
+    /// What the last read of the clock said: STIP or 0.
+    pub stimecmp_fired: Cell<u64>,
     pub satp: Satp,
     pub pmpcfg: [u64; 8],
     pub pmpaddr: [u64; 64],
@@ -135,6 +141,8 @@ impl CsrFile {
             menvcfg: 0,
             senvcfg: 0,
             stimecmp: 0,
+            stimecmp_polls_left: Cell::new(0),
+            stimecmp_fired: Cell::new(0),
             satp: Satp::BARE,
             pmpcfg: [0; 8],
             pmpaddr: [0; 64],
@@ -318,7 +326,10 @@ impl Hart {
             Csr::SEPC => c.sepc = value & !1,
             Csr::SCAUSE => c.scause = value,
             Csr::STVAL => c.stval = value,
-            Csr::STIMECMP => c.stimecmp = value,
+            Csr::STIMECMP => {
+                c.stimecmp = value;
+                c.stimecmp_polls_left.set(0);
+            }
             Csr::SATP => {
                 c.satp = c.satp.write_up_to(value, self.config.max_satp_mode);
                 let satp = c.satp;

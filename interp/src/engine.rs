@@ -156,6 +156,7 @@ impl<B: Bus> Interpreter<B> {
     /// [`Engine::run`], also returning the instructions attempted (as the budget counts them:
     /// at most `budget`, fewer when it stopped early).
     pub fn run_counted(&mut self, budget: u64) -> (StopReason, u64) {
+        self.hart.poll_timer_now();
         // One test per call: the untraced loop carries no trace code.
         if self.trace.is_some() {
             self.run_traced(budget)
@@ -422,6 +423,7 @@ impl<B: Bus> Interpreter<B> {
             Ok(Flow::FenceI) => self.cache.flush(),
             Ok(Flow::Wfi) => {
                 self.cache.forget_fetch_page();
+                self.hart.poll_timer_now();
                 if self.hart.wakeup_pending() == 0 {
                     return Some(StopReason::Wfi);
                 }
@@ -583,6 +585,7 @@ impl<B: Bus> Interpreter<B> {
                 Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
                 Exit::End(Ok(Flow::Wfi)) => {
                     self.cache.forget_fetch_page();
+                    self.hart.poll_timer_now();
                     if self.hart.wakeup_pending() == 0 {
                         return (StopReason::Wfi, budget - left);
                     }

@@ -114,6 +114,9 @@ pub struct Hart {
     pub(crate) traps: TrapCounts,
 }
 
+/// How many asks of Sstc's timer share one read of the host clock.
+const STIMECMP_POLL: u32 = 64;
+
 impl Hart {
     /// Offset of `x[0]`; `x[i]` is at `OFFSET_X + 8 * i`.
     pub const OFFSET_X: usize = 0;
@@ -268,17 +271,42 @@ impl Hart {
         if self.csr.menvcfg & MENVCFG_STCE == 0 {
             mip
         } else {
+            // A read of `mip` is exact: it looks at the clock.
+            self.poll_timer_now();
             (mip & !STIP_BIT) | self.stimecmp_due()
         }
     }
 
     /// STIP if Sstc's timer has fired (`time >= stimecmp`), else 0.
+    ///
+    /// Engines ask at every block boundary and a read of the host clock costs about 20 ns, so
+    /// a timer not yet fired is looked at again only every [`STIMECMP_POLL`] asks (a few
+    /// microseconds of guest time late at most); a fired one stays fired until `stimecmp` is
+    /// written (time only goes forward), and a write of `stimecmp`, a read of `mip`, a `wfi`
+    /// and the start of an engine's run look at once.
     #[inline]
     pub(crate) fn stimecmp_due(&self) -> u64 {
-        match &self.config.time {
-            Some(t) if t.now() >= self.csr.stimecmp => STIP_BIT,
-            _ => 0,
+        let Some(t) = &self.config.time else {
+            return 0;
+        };
+        let c = &self.csr;
+        let left = c.stimecmp_polls_left.get();
+        if left > 0 {
+            c.stimecmp_polls_left.set(left - 1);
+            return c.stimecmp_fired.get();
         }
+        let fired = if t.now() >= c.stimecmp { STIP_BIT } else { 0 };
+        c.stimecmp_fired.set(fired);
+        c.stimecmp_polls_left
+            .set(if fired != 0 { u32::MAX } else { STIMECMP_POLL });
+        fired
+    }
+
+    /// Makes the next look at Sstc's timer read the host clock: for a board about to put the
+    /// hart to sleep, which must not miss a timer that just fired.
+    #[inline]
+    pub fn poll_timer_now(&self) {
+        self.csr.stimecmp_polls_left.set(0);
     }
 
     /// The interrupt lines of this hart (a clone is what the board keeps).

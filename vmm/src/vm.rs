@@ -649,6 +649,7 @@ impl Vm {
     /// Sleeps in `wfi` until the next timer deadline, console input, or the time limit.
     fn sleep(&mut self, limit: Option<Instant>) {
         self.board.tick();
+        self.cpu.hart().poll_timer_now();
         if self.cpu.hart().wakeup_pending() != 0 {
             return;
         }

@@ -163,3 +163,25 @@ fn supervisor_timer_interrupt_from_stimecmp_is_taken_in_s_mode() {
         )
     );
 }
+
+#[test]
+fn engines_see_a_fired_timer_within_a_bounded_number_of_asks_and_at_once_when_polled() {
+    let p = Asm::new();
+    let c = clock(50);
+    let mut cpu = machine_at(&p, &c, Privilege::Machine);
+    let h = cpu.hart_mut();
+    assert!(h.poke_csr(Csr::MENVCFG, STCE));
+    assert!(h.poke_csr(Csr::MIE, STIP));
+    assert!(h.poke_csr(Csr::STIMECMP, 100));
+    assert_eq!(h.wakeup_pending() & STIP, 0);
+    c.0.store(100, Ordering::Relaxed);
+    // Engines ask at block boundaries; the host clock is read once per few dozen asks.
+    let asks = (1..=1000).find(|_| h.wakeup_pending() & STIP != 0);
+    assert!(asks.is_some_and(|n| n <= 65), "{asks:?}");
+    // A write of stimecmp is seen at once, and so is the clock after a poll.
+    assert!(h.poke_csr(Csr::STIMECMP, 200));
+    assert_eq!(h.wakeup_pending() & STIP, 0);
+    c.0.store(200, Ordering::Relaxed);
+    h.poll_timer_now();
+    assert_eq!(h.wakeup_pending() & STIP, STIP);
+}
