@@ -52,6 +52,11 @@ pub(crate) fn discover<B: Bus + ?Sized>(
                 nodes.push(node(NodeKind::Const { rd, value }));
             }
             Class::Load(..) | Class::Store(_) => nodes.push(node(NodeKind::Memory)),
+            Class::FpLoad(_) | Class::FpStore(_) | Class::Fp
+                if crate::emit::fp::is_native(&inst, features) =>
+            {
+                nodes.push(node(NodeKind::Float));
+            }
             Class::FpLoad(_)
             | Class::FpStore(_)
             | Class::Fp

@@ -24,6 +24,9 @@ pub enum NodeKind {
     Memory,
     /// A call into the interpreter's semantics (floating point, atomics, rare integer ops).
     Helper,
+    /// Floating point in SSE2/FMA3 code, or an FP load or store with the TLB hit test inline;
+    /// the interpreter's semantics whenever the host result might differ (see `emit::fp`).
+    Float,
     /// `rd = value`: the instruction's result is known at translation time (a folded
     /// constant, or the link of a `jal`).
     Const {

@@ -36,6 +36,7 @@ pub fn guest_lines(block: &Block) -> Vec<String> {
                 NodeKind::Native => "native".to_string(),
                 NodeKind::Memory => "memory".to_string(),
                 NodeKind::Helper => "helper".to_string(),
+                NodeKind::Float => "float".to_string(),
                 NodeKind::Const { rd, value } => format!("x{rd} = {value:#x}"),
                 NodeKind::Nop => "nothing".to_string(),
                 NodeKind::Terminal => "terminal".to_string(),
@@ -127,6 +128,7 @@ pub fn explain<B: Bus + ?Sized>(
         lzcnt: true,
         bmi1: true,
         popcnt: true,
+        fma: true,
     };
     let mut block = frontend::discover(bus, pc, pa, ext, features, max_block);
     passes::optimize(&mut block);

@@ -57,7 +57,7 @@ pub(crate) fn fold_constants(block: &mut Block) {
             }
             // Loads and helpers may write `rd` (helpers an f register, which clearing `rd`
             // covers conservatively); stores write no register.
-            NodeKind::Memory | NodeKind::Helper => known[rd] = None,
+            NodeKind::Memory | NodeKind::Helper | NodeKind::Float => known[rd] = None,
             NodeKind::Nop | NodeKind::Terminal => {}
         }
         known[0] = Some(0);
@@ -119,7 +119,7 @@ pub(crate) fn drop_dead_writes(block: &mut Block) {
                 NodeKind::Nop | NodeKind::Const { .. } => false,
                 NodeKind::Native => inst.rs1.num() == r || (!uses_imm(inst) && inst.rs2.num() == r),
                 // These may exit, where the register is observed.
-                NodeKind::Memory | NodeKind::Helper | NodeKind::Terminal => true,
+                NodeKind::Memory | NodeKind::Helper | NodeKind::Float | NodeKind::Terminal => true,
             };
             if reads {
                 break;

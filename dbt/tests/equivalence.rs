@@ -441,6 +441,107 @@ fn fp() -> impl Strategy<Value = Item> {
         })
 }
 
+/// f registers, mostly a few so that results feed later instructions.
+fn freg() -> impl Strategy<Value = u8> {
+    prop_oneof![3 => 0u8..6, 1 => 0u8..32]
+}
+
+/// The F/D operations the translator has host code for (`dbt/src/emit/fp.rs`), mostly with
+/// the rounding modes it runs natively (dynamic and `rne`).
+fn hot_fp() -> impl Strategy<Value = Item> {
+    let hot = vec![
+        Op::FaddD,
+        Op::FsubD,
+        Op::FmulD,
+        Op::FdivD,
+        Op::FsqrtD,
+        Op::FmaddD,
+        Op::FmsubD,
+        Op::FnmsubD,
+        Op::FnmaddD,
+        Op::FaddS,
+        Op::FsubS,
+        Op::FmulS,
+        Op::FdivS,
+        Op::FsqrtS,
+        Op::FmaddS,
+        Op::FmsubS,
+        Op::FnmsubS,
+        Op::FnmaddS,
+        Op::FsgnjD,
+        Op::FsgnjnD,
+        Op::FsgnjxD,
+        Op::FsgnjS,
+        Op::FsgnjnS,
+        Op::FsgnjxS,
+        Op::FmvXD,
+        Op::FmvDX,
+        Op::FmvXW,
+        Op::FmvWX,
+    ];
+    (
+        select(hot),
+        dst(),
+        src(),
+        (freg(), freg(), freg()),
+        prop_oneof![4 => Just(Rm::Dyn), 2 => Just(Rm::Rne), 1 => rm()],
+    )
+        .prop_filter_map("encodes", |(op, rd, xs, (f1, f2, f3), rm)| {
+            let ops = op.info().fmt.operands();
+            let rs1 = if ops.rs1 == RegFile::X { xs } else { f1 };
+            let rd = if ops.rd == RegFile::X { rd } else { f3 };
+            // Sometimes the same register twice (`fmv`, `fneg`, `fabs`, squares).
+            let f2 = if f2 == 5 { rs1 } else { f2 };
+            make(op, rd, [rs1, f2, f3], 0, rm).map(|i| Item::Inst(I(i)))
+        })
+}
+
+/// f register values that make floating point interesting: signed zeros, exact small values,
+/// the extremes of both precisions (overflow, underflow, subnormals), infinities, quiet and
+/// signalling NaNs, boxed singles and improperly boxed ones.
+const F_SPECIAL: [u64; 40] = [
+    0,
+    0x8000_0000_0000_0000,
+    0x3ff0_0000_0000_0000, // 1.0
+    0xbff0_0000_0000_0000, // -1.0
+    0x4000_0000_0000_0000, // 2.0
+    0x3fe0_0000_0000_0000, // 0.5
+    0x4008_0000_0000_0000, // 3.0
+    0x3fb9_9999_9999_999a, // 0.1
+    0x7fef_ffff_ffff_ffff, // the largest double
+    0x0010_0000_0000_0000, // the smallest normal
+    0x8010_0000_0000_0000,
+    0x000f_ffff_ffff_ffff, // the largest subnormal
+    0x0000_0000_0000_0001, // the smallest subnormal
+    0x7ff0_0000_0000_0000, // infinity
+    0xfff0_0000_0000_0000,
+    0x7ff8_0000_0000_0000, // the canonical NaN
+    0x7ff8_0000_0000_0123, // a quiet NaN with a payload
+    0x7ff0_0000_0000_0001, // signalling NaNs
+    0xfff4_0000_0000_0000,
+    0x7e37_e43c_8800_759c, // 1e300
+    0x01a5_6e1f_c2f8_f359, // 1e-300
+    0x2000_0000_0000_0000, // 2^-511: its square is tiny
+    0xffff_ffff_0000_0000, // boxed singles: +0
+    0xffff_ffff_8000_0000, // -0
+    0xffff_ffff_3f80_0000, // 1.0
+    0xffff_ffff_bf80_0000, // -1.0
+    0xffff_ffff_4040_0000, // 3.0
+    0xffff_ffff_3dcc_cccd, // 0.1
+    0xffff_ffff_7f7f_ffff, // the largest single
+    0xffff_ffff_0080_0000, // the smallest normal single
+    0xffff_ffff_007f_ffff, // the largest subnormal single
+    0xffff_ffff_0000_0001, // the smallest subnormal single
+    0xffff_ffff_7f80_0000, // infinity
+    0xffff_ffff_ff80_0000,
+    0xffff_ffff_7fc0_0000, // the canonical NaN
+    0xffff_ffff_7f80_0001, // a signalling NaN
+    0xffff_ffff_7149_f2ca, // 1e30
+    0xffff_ffff_0da2_4260, // 1e-30
+    0x0000_0000_3f80_0000, // improperly boxed 1.0
+    0x7fff_ffff_3f80_0000,
+];
+
 fn data_off() -> impl Strategy<Value = i32> {
     prop_oneof![2 => -12i32..12, 1 => -2048i32..2048, 1 => (-256i32..256).prop_map(|k| k * 8)]
 }
@@ -557,6 +658,7 @@ fn simple_leaf(env: Env) -> impl Strategy<Value = Item> {
         1 => folded(),
         3 => memory(env),
         1 => fp(),
+        2 => hot_fp(),
         1 => (select(&FREE[..]), value()).prop_map(|(r, v)| Item::Li(r, v)),
     ]
 }
@@ -655,11 +757,16 @@ fn case(env: Env, len: usize) -> impl Strategy<Value = Case> {
         prop_oneof![Just(0u64), (1u64..0x100).prop_map(|k| k * 2)],
         prop::array::uniform32(value()),
         prop::array::uniform32(prop_oneof![
-            any::<u64>(),
-            (any::<u32>()).prop_map(|v| 0xffff_ffff_0000_0000 | u64::from(v))
+            2 => any::<u64>(),
+            2 => (any::<u32>()).prop_map(|v| 0xffff_ffff_0000_0000 | u64::from(v)),
+            3 => select(&F_SPECIAL[..]),
         ]),
         any::<u64>(),
-        (0u64..0x100, prop::bool::weighted(0.9)),
+        // Mostly `frm` = 0 (round to nearest even), as compiled code runs.
+        (
+            prop_oneof![2 => 0u64..0x20, 1 => 0u64..0x100],
+            prop::bool::weighted(0.9),
+        ),
         prop::collection::vec(prop_oneof![3 => 1u64..40, 1 => 1u64..400], 0..6),
         (
             1u32..4,

@@ -66,6 +66,63 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
     fadd.rm = ospite_isa::Rm::Dyn;
     add("fadd_d", vec![fadd]);
     add("fld", vec![inst(Op::Fld, 1, A1, 0, 8)]);
+    // Floating point in host code (`emit/fp.rs`); f1-f4 as operands.
+    let fp = |op: Op, rm: ospite_isa::Rm| {
+        let mut i = inst(op, 1, 2, 3, 0);
+        if op.info().fmt == Fmt::R4 {
+            i.rs3 = Reg::new(4);
+        }
+        if op.info().fmt == Fmt::F1Rm {
+            i.rs2 = Reg::new(0);
+        }
+        i.rm = rm;
+        i
+    };
+    use ospite_isa::Rm::{Dyn, Rne, Rtz};
+    for op in [
+        Op::FsubD,
+        Op::FmulD,
+        Op::FdivD,
+        Op::FsqrtD,
+        Op::FmaddD,
+        Op::FnmaddD,
+        Op::FaddS,
+        Op::FmsubS,
+    ] {
+        add(op.name(), vec![fp(op, Dyn)]);
+    }
+    add("fadd_d_rne", vec![fp(Op::FaddD, Rne)]);
+    // Other static rounding modes go to the helper.
+    add("fadd_d_rtz", vec![fp(Op::FaddD, Rtz)]);
+    for op in [
+        Op::FsgnjD,
+        Op::FsgnjnD,
+        Op::FsgnjxD,
+        Op::FsgnjS,
+        Op::FsgnjnS,
+    ] {
+        add(op.name(), vec![fp(op, Dyn)]);
+    }
+    add("fmv_d", vec![inst(Op::FsgnjD, 1, 2, 2, 0)]);
+    add("fneg_d", vec![inst(Op::FsgnjnD, 1, 2, 2, 0)]);
+    add("fabs_s", vec![inst(Op::FsgnjxS, 1, 2, 2, 0)]);
+    add("fmv_x_d", vec![inst(Op::FmvXD, A0, 2, 0, 0)]);
+    add("fmv_x_w", vec![inst(Op::FmvXW, T0 + 1, 2, 0, 0)]);
+    add("fmv_d_x", vec![inst(Op::FmvDX, 1, A0, 0, 0)]);
+    add("fmv_w_x", vec![inst(Op::FmvWX, 1, T0 + 1, 0, 0)]);
+    add("flw", vec![inst(Op::Flw, 1, A1, 0, 8)]);
+    add("fsd", vec![inst(Op::Fsd, 0, A1, 2, 8)]);
+    add("fsw", vec![inst(Op::Fsw, 0, A1, 2, 8)]);
+    // FS is tested once per block and set Dirty once; MXCSR is reset once.
+    add(
+        "fld_fmul_fadd_fsd",
+        vec![
+            inst(Op::Fld, 1, A1, 0, 8),
+            fp(Op::FmulD, Dyn),
+            fp(Op::FaddD, Dyn),
+            inst(Op::Fsd, 0, A1, 1, 8),
+        ],
+    );
     add("amoadd_w", vec![inst(Op::AmoaddW, A0, A1, A2, 0)]);
     add("lr_d", vec![inst(Op::LrD, A0, A1, 0, 0)]);
     add("sc_d", vec![inst(Op::ScD, A0, A1, A2, 0)]);

@@ -132,6 +132,11 @@ impl Hart {
     pub const OFFSET_FCSR: usize = 536;
     /// Offset of the privilege mode (u8: 0 U, 1 S, 3 M).
     pub const OFFSET_PRIVILEGE: usize = 544;
+    /// Offset of `mstatus` (u64; see [`crate::csr::mstatus`]), which translated FP code reads
+    /// for FS and sets FS Dirty in. It sits in the CSR file after the pinned fields, so it
+    /// is computed rather than pinned; it is right for whatever layout the build chose.
+    pub const OFFSET_MSTATUS: usize =
+        core::mem::offset_of!(Hart, csr) + core::mem::offset_of!(CsrFile, mstatus);
 }
 
 const _: () = assert!(core::mem::offset_of!(Hart, x) == Hart::OFFSET_X);

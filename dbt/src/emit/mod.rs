@@ -51,6 +51,7 @@ macro_rules! op1_x {
 }
 
 pub(crate) mod alu;
+pub(crate) mod fp;
 mod memory;
 pub(crate) mod regs;
 
@@ -73,6 +74,8 @@ pub struct HostFeatures {
     pub bmi1: bool,
     /// `popcnt`.
     pub popcnt: bool,
+    /// FMA3 (`vfmadd213sd` and kin), for the fused multiply-adds.
+    pub fma: bool,
 }
 
 impl HostFeatures {
@@ -82,6 +85,7 @@ impl HostFeatures {
             lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
             bmi1: std::arch::is_x86_feature_detected!("bmi1"),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+            fma: std::arch::is_x86_feature_detected!("fma"),
         }
     }
 }
@@ -174,6 +178,8 @@ pub(crate) struct Emitter<'a> {
     env: Env,
     /// Out-of-line code, emitted after the terminal.
     deferred: Vec<memory::SlowPath>,
+    /// The FP instructions' fallbacks, out of line too.
+    float_paths: Vec<fp::SlowPath>,
 }
 
 impl<'a> Emitter<'a> {
@@ -183,6 +189,7 @@ impl<'a> Emitter<'a> {
             block,
             env,
             deferred: Vec::new(),
+            float_paths: Vec::new(),
         })
     }
 
@@ -295,6 +302,7 @@ impl<'a> Emitter<'a> {
                 NodeKind::Native => alu::emit(&mut self.a, &node.inst)?,
                 NodeKind::Memory => self.memory(k)?,
                 NodeKind::Helper => self.call_helper(k)?,
+                NodeKind::Float => self.float(k)?,
                 NodeKind::Const { rd, value } => {
                     match (regs::mapped(rd), i32::try_from(value as i64)) {
                         // A 32-bit mov zero-extends: the short form for small non-negatives.
@@ -373,6 +381,9 @@ impl<'a> Emitter<'a> {
     fn out_of_line(&mut self) -> Result<(), IcedError> {
         for slow in std::mem::take(&mut self.deferred) {
             self.slow_path(slow)?;
+        }
+        for slow in std::mem::take(&mut self.float_paths) {
+            self.float_slow_path(slow)?;
         }
         Ok(())
     }

@@ -1,0 +1,555 @@
+//! Floating point in host code: SSE2 (and FMA3 for the fused multiply-adds) for the hot F/D
+//! instructions, with the interpreter's semantics (Berkeley SoftFloat, bit-exact) as the
+//! fallback whenever the host's answer might differ, as QEMU's "hardfloat" does.
+//!
+//! When the host result stands: the rounding mode is round-to-nearest-even (static `rne`, or
+//! dynamic with `frm` = 0; other modes are rare in compiled code and go to the helper); the
+//! single-precision inputs are properly NaN-boxed; and after the operation MXCSR shows no
+//! invalid, denormal-operand or underflow flag and the result is not a NaN. In every other case
+//! the helper runs the instruction from scratch, so RISC-V's canonical NaN, its NV rules for
+//! fused multiply-adds and its tininess rule need no host counterpart. For the results that
+//! stand, x86 and IEEE 754 agree on the value and on the other flags: inexact (PE → NX),
+//! overflow (OE → OF, with PE → NX as SoftFloat raises both) and division by zero (ZE → DZ).
+//!
+//! MXCSR flags are sticky, and reading them (`stmxcsr`) is cheaper than resetting them
+//! (`ldmxcsr`), so translated code keeps this invariant instead of clearing them per
+//! instruction: while FP code of a block runs, every flag set in MXCSR has already been
+//! accrued into `fflags` (which is sticky too, so accruing it again changes nothing). The
+//! first FP operation of a block, and the first after anything that may run foreign code (a
+//! helper, a TLB miss), loads [`MXCSR_CLEAN`]; each FP fallback reloads it after the helper.
+//! (Guest writes to `fflags` are CSR instructions, which end blocks.)
+//!
+//! `mstatus.FS`: the first FP instruction of a block tests that FS is not Off (the helper
+//! raises the illegal instruction otherwise); later ones in the block need not, as only a CSR
+//! write, which ends blocks, can turn it off. The first one that writes an f register sets FS
+//! Dirty, as the interpreter does (its SD bit is computed when `mstatus` is read).
+
+use iced_x86::code_asm::*;
+use iced_x86::IcedError;
+use ospite_interp::csr::mstatus;
+use ospite_interp::Hart;
+use ospite_isa::{Class, Inst, Op, RegFile, Rm};
+use ospite_mmu::tlb::{
+    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
+};
+use ospite_mmu::PAGE_SHIFT;
+
+use super::{regs, Emitter, HostFeatures};
+use crate::ir::NodeKind;
+use crate::state::JitState;
+
+/// The MXCSR translated FP code runs with: every exception masked, round to nearest even, no
+/// flush-to-zero or denormals-are-zero, flags clear (the value Rust code runs with too).
+const MXCSR_CLEAN: u32 = 0x1f80;
+/// MXCSR flags after which the helper decides: invalid (1), denormal operand (2), underflow
+/// (0x10).
+const MXCSR_FALLBACK: u32 = 0x13;
+/// MXCSR flags the fast path accrues: divide-by-zero (4), overflow (8), precision (0x20).
+const MXCSR_ACCRUED: u32 = 0x2c;
+/// Multiplying the accrued MXCSR flags by this moves ZE (bit 2) to bit 11, OE (bit 3) to bit
+/// 10 and PE (bit 5) to bit 8, so that bits 8..11 shifted down are fflags' NX (0), OF (2) and
+/// DZ (3); the other partial products land in bits that [`FFLAGS_FROM_MXCSR`] masks off.
+const MXCSR_TO_FFLAGS_MUL: u32 = (1 << 9) | (1 << 7) | (1 << 3);
+/// fflags NX | OF | DZ.
+const FFLAGS_FROM_MXCSR: u32 = 0b1101;
+/// fflags' `frm` field in the low byte of `fcsr`.
+const FRM_MASK: u32 = 0xe0;
+/// The upper half of a NaN-boxed single.
+const BOXED: i32 = -1;
+
+/// An arithmetic operation in host code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Sqrt,
+    /// `rs1 * rs2 + rs3`.
+    Madd,
+    /// `rs1 * rs2 - rs3`.
+    Msub,
+    /// `-(rs1 * rs2) + rs3`.
+    Nmsub,
+    /// `-(rs1 * rs2) - rs3`.
+    Nmadd,
+}
+
+impl Arith {
+    fn is_fused(self) -> bool {
+        matches!(
+            self,
+            Arith::Madd | Arith::Msub | Arith::Nmsub | Arith::Nmadd
+        )
+    }
+}
+
+/// A sign injection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    /// `fsgnj`: the sign of `rs2`.
+    Copy,
+    /// `fsgnjn`: the opposite sign of `rs2`.
+    Negate,
+    /// `fsgnjx`: the sign of `rs1` xor that of `rs2`.
+    Xor,
+}
+
+/// What an FP instruction with host code does, and whether it is double precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FloatOp {
+    Arith(Arith),
+    Sign(Sign),
+    /// `fmv.x.*`.
+    MoveToX,
+    /// `fmv.*.x`.
+    MoveFromX,
+    /// `flw`/`fld`.
+    Load,
+    /// `fsw`/`fsd`.
+    Store,
+}
+
+fn float_op(op: Op) -> Option<(FloatOp, bool)> {
+    use self::Arith::{Add, Div, Madd, Msub, Mul, Nmadd, Nmsub, Sqrt, Sub};
+    use FloatOp::{Arith, Load, MoveFromX, MoveToX, Sign, Store};
+    Some(match op {
+        Op::FaddS => (Arith(Add), false),
+        Op::FsubS => (Arith(Sub), false),
+        Op::FmulS => (Arith(Mul), false),
+        Op::FdivS => (Arith(Div), false),
+        Op::FsqrtS => (Arith(Sqrt), false),
+        Op::FmaddS => (Arith(Madd), false),
+        Op::FmsubS => (Arith(Msub), false),
+        Op::FnmsubS => (Arith(Nmsub), false),
+        Op::FnmaddS => (Arith(Nmadd), false),
+        Op::FaddD => (Arith(Add), true),
+        Op::FsubD => (Arith(Sub), true),
+        Op::FmulD => (Arith(Mul), true),
+        Op::FdivD => (Arith(Div), true),
+        Op::FsqrtD => (Arith(Sqrt), true),
+        Op::FmaddD => (Arith(Madd), true),
+        Op::FmsubD => (Arith(Msub), true),
+        Op::FnmsubD => (Arith(Nmsub), true),
+        Op::FnmaddD => (Arith(Nmadd), true),
+        Op::FsgnjS => (Sign(self::Sign::Copy), false),
+        Op::FsgnjnS => (Sign(self::Sign::Negate), false),
+        Op::FsgnjxS => (Sign(self::Sign::Xor), false),
+        Op::FsgnjD => (Sign(self::Sign::Copy), true),
+        Op::FsgnjnD => (Sign(self::Sign::Negate), true),
+        Op::FsgnjxD => (Sign(self::Sign::Xor), true),
+        Op::FmvXW => (MoveToX, false),
+        Op::FmvXD => (MoveToX, true),
+        Op::FmvWX => (MoveFromX, false),
+        Op::FmvDX => (MoveFromX, true),
+        Op::Flw => (Load, false),
+        Op::Fld => (Load, true),
+        Op::Fsw => (Store, false),
+        Op::Fsd => (Store, true),
+        _ => return None,
+    })
+}
+
+/// Whether `inst` gets host code (else the frontend sends it to the helper): the operations
+/// above, the arithmetic ones only when they round to nearest even (statically or through
+/// `frm`), and the fused multiply-adds only on hosts with FMA3.
+pub(crate) fn is_native(inst: &Inst, features: HostFeatures) -> bool {
+    match float_op(inst.op) {
+        Some((FloatOp::Arith(a), _)) => {
+            matches!(inst.rm, Rm::Rne | Rm::Dyn) && (features.fma || !a.is_fused())
+        }
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// Whether `inst` is an F/D instruction (each checks `mstatus.FS`).
+fn is_fp(inst: &Inst) -> bool {
+    matches!(
+        inst.op.class(),
+        Class::Fp | Class::FpLoad(_) | Class::FpStore(_)
+    )
+}
+
+/// Whether `inst` writes an f register (which sets FS Dirty).
+fn writes_f(inst: &Inst) -> bool {
+    match inst.op.class() {
+        Class::FpLoad(_) => true,
+        Class::Fp => inst.op.info().fmt.operands().rd == RegFile::F,
+        _ => false,
+    }
+}
+
+/// f register `r` (64 bits).
+fn f(r: u8) -> AsmMemoryOperand {
+    qword_ptr(f_addr(r))
+}
+
+/// The low 32 bits of f register `r` (a single).
+fn fs(r: u8) -> AsmMemoryOperand {
+    dword_ptr(f_addr(r))
+}
+
+/// The upper 32 bits of f register `r` (all ones when a single is NaN-boxed).
+fn f_upper(r: u8) -> AsmMemoryOperand {
+    dword_ptr(f_addr(r) + 4)
+}
+
+fn f_addr(r: u8) -> AsmMemoryOperand {
+    rbx + (Hart::OFFSET_F as i32 + 8 * i32::from(r))
+}
+
+fn mstatus_slot() -> AsmMemoryOperand {
+    qword_ptr(rbx + Hart::OFFSET_MSTATUS as i32)
+}
+
+fn fcsr_slot() -> AsmMemoryOperand {
+    qword_ptr(rbx + Hart::OFFSET_FCSR as i32)
+}
+
+/// Scratch for `stmxcsr`/`ldmxcsr`, which take only memory operands: the red zone below the
+/// stack pointer (translated code makes no call while it is used, and signal frames skip it).
+fn mxcsr_scratch() -> AsmMemoryOperand {
+    dword_ptr(rsp - 8)
+}
+
+/// A fallback: node `k`'s instruction through the helper, entered at `label`, continuing at
+/// `resume`.
+pub(crate) struct SlowPath {
+    k: usize,
+    label: CodeLabel,
+    resume: CodeLabel,
+}
+
+impl Emitter<'_> {
+    /// An FP instruction with host code (a [`NodeKind::Float`] node), node `k`.
+    pub(super) fn float(&mut self, k: usize) -> Result<(), IcedError> {
+        let inst = self.block.nodes[k].inst;
+        let (op, double) = float_op(inst.op).expect("the frontend picks only these");
+        let slow = self.a.create_label();
+        let resume = self.a.create_label();
+        if matches!(op, FloatOp::Arith(_)) && self.mxcsr_unknown(k) {
+            load_clean_mxcsr(&mut self.a)?;
+        }
+        let first_fp = !self.block.nodes[..k].iter().any(|n| is_fp(&n.inst));
+        // fsgnj.d and the moves cannot fail but for FS Off.
+        let may_fail = first_fp
+            || !matches!(
+                (op, double),
+                (FloatOp::Sign(_), true) | (FloatOp::MoveToX | FloatOp::MoveFromX, _)
+            );
+        if first_fp {
+            // The first FP instruction of the block: is the FPU on?
+            self.a.test(mstatus_slot(), mstatus::FS as i32)?;
+            self.a.jz(slow)?;
+        }
+        match op {
+            FloatOp::Arith(arith) => self.arith(&inst, arith, double, slow)?,
+            FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
+            FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
+            FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
+            FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
+        }
+        if writes_f(&inst) && !self.block.nodes[..k].iter().any(|n| writes_f(&n.inst)) {
+            self.a.or(mstatus_slot(), mstatus::FS as i32)?;
+        }
+        self.here(resume)?;
+        if may_fail {
+            self.float_paths.push(SlowPath {
+                k,
+                label: slow,
+                resume,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether MXCSR may hold flags not accrued into `fflags` (or another control) before node
+    /// `k`: no FP arithmetic ran since the block's start or since the last node that may have
+    /// run foreign code.
+    fn mxcsr_unknown(&self, k: usize) -> bool {
+        for node in self.block.nodes[..k].iter().rev() {
+            match node.kind {
+                NodeKind::Float
+                    if matches!(float_op(node.inst.op), Some((FloatOp::Arith(_), _))) =>
+                {
+                    return false
+                }
+                NodeKind::Memory | NodeKind::Helper => return true,
+                _ => {}
+            }
+        }
+        true
+    }
+
+    /// Add, subtract, multiply, divide, square root, fused multiply-add.
+    fn arith(
+        &mut self,
+        inst: &Inst,
+        arith: Arith,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let (rd, rs1, rs2, rs3) = (
+            inst.rd.num(),
+            inst.rs1.num(),
+            inst.rs2.num(),
+            inst.rs3.num(),
+        );
+        let a = &mut self.a;
+        if inst.rm == Rm::Dyn {
+            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
+            a.jnz(slow)?;
+        }
+        let sources: &[u8] = match arith {
+            Arith::Sqrt => &[rs1],
+            a if a.is_fused() => &[rs1, rs2, rs3],
+            _ => &[rs1, rs2],
+        };
+        if !double {
+            // An improperly boxed single is the canonical NaN: the helper's case.
+            for (i, &r) in sources.iter().enumerate() {
+                if !sources[..i].contains(&r) {
+                    a.cmp(f_upper(r), BOXED)?;
+                    a.jne(slow)?;
+                }
+            }
+        }
+        let src = |r: u8| if double { f(r) } else { fs(r) };
+        if arith != Arith::Sqrt {
+            if double {
+                a.movsd_2(xmm0, f(rs1))?;
+            } else {
+                a.movss(xmm0, fs(rs1))?;
+            }
+        }
+        if arith.is_fused() {
+            if double {
+                a.movsd_2(xmm1, f(rs2))?;
+            } else {
+                a.movss(xmm1, fs(rs2))?;
+            }
+        }
+        // RISC-V's fnmsub is x86's fnmadd and the other way round.
+        match (arith, double) {
+            (Arith::Add, true) => a.addsd(xmm0, src(rs2))?,
+            (Arith::Add, false) => a.addss(xmm0, src(rs2))?,
+            (Arith::Sub, true) => a.subsd(xmm0, src(rs2))?,
+            (Arith::Sub, false) => a.subss(xmm0, src(rs2))?,
+            (Arith::Mul, true) => a.mulsd(xmm0, src(rs2))?,
+            (Arith::Mul, false) => a.mulss(xmm0, src(rs2))?,
+            (Arith::Div, true) => a.divsd(xmm0, src(rs2))?,
+            (Arith::Div, false) => a.divss(xmm0, src(rs2))?,
+            (Arith::Sqrt, true) => a.sqrtsd(xmm0, src(rs1))?,
+            (Arith::Sqrt, false) => a.sqrtss(xmm0, src(rs1))?,
+            (Arith::Madd, true) => a.vfmadd213sd(xmm0, xmm1, src(rs3))?,
+            (Arith::Madd, false) => a.vfmadd213ss(xmm0, xmm1, src(rs3))?,
+            (Arith::Msub, true) => a.vfmsub213sd(xmm0, xmm1, src(rs3))?,
+            (Arith::Msub, false) => a.vfmsub213ss(xmm0, xmm1, src(rs3))?,
+            (Arith::Nmsub, true) => a.vfnmadd213sd(xmm0, xmm1, src(rs3))?,
+            (Arith::Nmsub, false) => a.vfnmadd213ss(xmm0, xmm1, src(rs3))?,
+            (Arith::Nmadd, true) => a.vfnmsub213sd(xmm0, xmm1, src(rs3))?,
+            (Arith::Nmadd, false) => a.vfnmsub213ss(xmm0, xmm1, src(rs3))?,
+        }
+        a.stmxcsr(mxcsr_scratch())?;
+        a.test(mxcsr_scratch(), MXCSR_FALLBACK)?;
+        a.jnz(slow)?;
+        // A NaN compares unordered with itself (every invalid operation gives one, and so
+        // does a NaN operand).
+        if double {
+            a.ucomisd(xmm0, xmm0)?;
+        } else {
+            a.ucomiss(xmm0, xmm0)?;
+        }
+        a.jp(slow)?;
+        if double {
+            a.movsd_2(f(rd), xmm0)?;
+        } else {
+            a.movss(fs(rd), xmm0)?;
+            a.mov(f_upper(rd), BOXED)?;
+        }
+        a.mov(eax, mxcsr_scratch())?;
+        a.and(eax, MXCSR_ACCRUED)?;
+        a.imul_3(eax, eax, MXCSR_TO_FFLAGS_MUL as i32)?;
+        a.shr(eax, 8)?;
+        a.and(eax, FFLAGS_FROM_MXCSR)?;
+        a.or(fcsr_slot(), rax)
+    }
+
+    /// The sign injections (`fmv`, `fneg`, `fabs` among them). They raise no flag.
+    fn sign(
+        &mut self,
+        inst: &Inst,
+        sign: Sign,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let (rd, rs1, rs2) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num());
+        let a = &mut self.a;
+        if !double {
+            a.cmp(f_upper(rs1), BOXED)?;
+            a.jne(slow)?;
+            if rs2 != rs1 {
+                a.cmp(f_upper(rs2), BOXED)?;
+                a.jne(slow)?;
+            }
+        }
+        if rs1 == rs2 {
+            // Whole registers: the upper half of a boxed single stays all ones.
+            let top = if double { 63 } else { 31 };
+            a.mov(rax, f(rs1))?;
+            match sign {
+                // `fmv`.
+                Sign::Copy if rd == rs1 => return Ok(()),
+                Sign::Copy => {}
+                // `fneg`.
+                Sign::Negate => a.btc(rax, top)?,
+                // `fabs`.
+                Sign::Xor => a.btr(rax, top)?,
+            }
+            return a.mov(f(rd), rax);
+        }
+        // rcx's top bit: the sign to flip rs1's by.
+        macro_rules! inject {
+            ($ra:expr, $rc:expr, $mem:expr, $top:expr) => {{
+                a.mov($ra, $mem(rs1))?;
+                a.mov($rc, $mem(rs2))?;
+                match sign {
+                    Sign::Copy => a.xor($rc, $ra)?,
+                    Sign::Negate => {
+                        a.xor($rc, $ra)?;
+                        a.not($rc)?;
+                    }
+                    Sign::Xor => {}
+                }
+                a.shr($rc, $top)?;
+                a.shl($rc, $top)?;
+                a.xor($ra, $rc)?;
+                a.mov($mem(rd), $ra)
+            }};
+        }
+        if double {
+            inject!(rax, rcx, f, 63)
+        } else {
+            inject!(eax, ecx, fs, 31)?;
+            a.mov(f_upper(rd), BOXED)
+        }
+    }
+
+    /// `flw`, `fld`, `fsw`, `fsd`: the TLB hit test inline, as integer loads and stores do
+    /// (`memory.rs`); a miss, a fault or a flagged page goes to the helper.
+    fn access(
+        &mut self,
+        inst: &Inst,
+        op: FloatOp,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let store = op == FloatOp::Store;
+        let width: i32 = if double { 8 } else { 4 };
+        let a = &mut self.a;
+        // rsi = the virtual address.
+        match regs::mapped(inst.rs1.num()) {
+            Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
+            _ => {
+                super::read_x(a, rsi, inst.rs1.num())?;
+                if inst.imm != 0 {
+                    a.add(rsi, inst.imm)?;
+                }
+            }
+        }
+        // rax = the fast-table entry.
+        a.mov(rax, rsi)?;
+        a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
+        a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
+        let table = if store {
+            JitState::OFFSET_STORE_TABLE
+        } else {
+            JitState::OFFSET_LOAD_TABLE
+        };
+        a.add(rax, qword_ptr(rbp + table as i32))?;
+        // The page and the alignment bits against the tag (flags never match).
+        a.mov(rcx, rsi)?;
+        a.and(rcx, -(1i32 << PAGE_SHIFT) | (width - 1))?;
+        a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
+        a.jne(slow)?;
+        a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+        let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
+        match (store, double) {
+            (false, true) => {
+                a.mov(rax, qword_ptr(rsi))?;
+                a.mov(f(rd), rax)
+            }
+            (false, false) => {
+                a.mov(eax, dword_ptr(rsi))?;
+                a.mov(fs(rd), eax)?;
+                a.mov(f_upper(rd), BOXED)
+            }
+            // `fsw` stores the low half whatever the boxing.
+            (true, true) => {
+                a.mov(rax, f(rs2))?;
+                a.mov(qword_ptr(rsi), rax)
+            }
+            (true, false) => {
+                a.mov(eax, fs(rs2))?;
+                a.mov(dword_ptr(rsi), eax)
+            }
+        }
+    }
+
+    /// A fallback: the helper runs the instruction, then MXCSR is made clean again (the
+    /// failed attempt may have left flags in it that were not accrued).
+    pub(super) fn float_slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
+        self.here(slow.label)?;
+        self.call_helper(slow.k)?;
+        let inst = self.block.nodes[slow.k].inst;
+        if matches!(float_op(inst.op), Some((FloatOp::Arith(_), _))) {
+            load_clean_mxcsr(&mut self.a)?;
+        }
+        self.a.jmp(slow.resume)
+    }
+}
+
+fn load_clean_mxcsr(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    a.mov(mxcsr_scratch(), MXCSR_CLEAN)?;
+    a.ldmxcsr(mxcsr_scratch())
+}
+
+/// `fmv.x.w` (sign-extended) and `fmv.x.d`: the raw bits, whatever the boxing.
+fn move_to_x(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+    let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
+    if rd == 0 {
+        return Ok(());
+    }
+    let dst = regs::mapped(rd).map_or(rax, |h| h.q);
+    if double {
+        a.mov(dst, f(rs1))?;
+    } else {
+        a.movsxd(dst, fs(rs1))?;
+    }
+    if regs::mapped(rd).is_none() {
+        super::write_x(a, rd, rax)?;
+    }
+    Ok(())
+}
+
+/// `fmv.w.x` (NaN-boxed) and `fmv.d.x`.
+fn move_from_x(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+    let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
+    match (regs::mapped(rs1), double) {
+        (Some(h), true) => a.mov(f(rd), h.q),
+        (Some(h), false) => {
+            a.mov(fs(rd), h.d)?;
+            a.mov(f_upper(rd), BOXED)
+        }
+        (None, true) => {
+            super::read_x(a, rax, rs1)?;
+            a.mov(f(rd), rax)
+        }
+        (None, false) => {
+            op_xd!(a, mov, eax, rs1)?;
+            a.mov(fs(rd), eax)?;
+            a.mov(f_upper(rd), BOXED)
+        }
+    }
+}
