@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use hashbrown::HashMap;
-use ospite_interp::{Engine, Hart, Interpreter, StopHandle, StopReason};
+use ospite_interp::{DecodeCacheLimit, Engine, Hart, Interpreter, StopHandle, StopReason};
 use ospite_isa::Inst;
 use ospite_mmu::tlb::{fast_table_offset, TlbMode};
 use ospite_mmu::{AccessType, Bus, PhysAddr, Privilege, VirtAddr, PAGE_MASK};
@@ -150,6 +150,11 @@ impl<B: Bus> Dbt<B> {
     pub fn new(hart: Hart, bus: B, config: DbtConfig) -> Result<Dbt<B>, Error> {
         let mut interp = Interpreter::new(hart, bus);
         interp.set_mark_code_pages(true);
+        // The interpreter runs only cold code here: a small cache of it is enough.
+        interp.set_decode_cache_limit(DecodeCacheLimit {
+            insts: 32 << 10,
+            pages: 384,
+        });
         let mut cache = CodeCache::new(config.cache_size)?;
         let at = cache.cursor();
         let (code, epilogue, helper_exit) =

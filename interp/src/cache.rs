@@ -62,6 +62,9 @@ pub struct CacheStats {
     pub page_invalidations: u64,
     /// Whole-cache flushes (`fence.i`).
     pub flushes: u64,
+    /// Whole-cache flushes because the cache reached its size bound
+    /// ([`crate::Interpreter::set_decode_cache_limit`]).
+    pub capacity_flushes: u64,
 }
 
 /// One instruction of a block: the instruction, its handler, and what the engine does around
@@ -152,7 +155,30 @@ pub(crate) struct DecodeCache<B> {
     /// last cached: a store there needs no check. Emptied with the fetch page and whenever a
     /// slot is filled.
     clean_store_pages: [u64; CLEAN_STORE_PAGES],
+    /// Instructions held in blocks, for the size bound.
+    block_insts: usize,
+    /// The size bound: at most this many instructions in blocks and this many pages.
+    pub limit: DecodeCacheLimit,
     pub stats: CacheStats,
+}
+
+/// How big the decoded-instruction cache may grow before it is emptied and refilled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeCacheLimit {
+    /// Instructions held in blocks (about 40 bytes each).
+    pub insts: usize,
+    /// Pages with cached instructions (8 KiB of slot indexes each).
+    pub pages: usize,
+}
+
+impl Default for DecodeCacheLimit {
+    /// 256 Ki instructions in 2,048 pages (a Linux boot stays below both).
+    fn default() -> Self {
+        DecodeCacheLimit {
+            insts: 256 << 10,
+            pages: 2048,
+        }
+    }
 }
 
 /// Entries of [`DecodeCache::clean_store_pages`].
@@ -168,6 +194,8 @@ impl<B> Default for DecodeCache<B> {
             fetch_page: None,
             filter: [0; 64],
             clean_store_pages: [0; CLEAN_STORE_PAGES],
+            block_insts: 0,
+            limit: DecodeCacheLimit::default(),
             stats: CacheStats::default(),
         }
     }
@@ -264,6 +292,7 @@ impl<B> DecodeCache<B> {
 
     /// Records `block`, starting at slot `slot` of cache page `i`; returns its number.
     pub fn add_block(&mut self, i: usize, slot: usize, block: Box<[Decoded<B>]>) -> usize {
+        self.block_insts += block.len();
         let page = &mut self.pages[i];
         page.blocks.push(block);
         // At most one block starts at each slot, so the count fits.
@@ -364,6 +393,7 @@ impl<B> DecodeCache<B> {
     pub fn invalidate(&mut self, pa: u64) {
         let ppn = pa >> 12;
         if let Some(i) = self.index.remove(&ppn) {
+            self.block_insts -= self.pages[i].blocks.iter().map(|b| b.len()).sum::<usize>();
             self.pages[i].release();
             self.free.push(i);
             self.stats.page_invalidations += 1;
@@ -376,8 +406,23 @@ impl<B> DecodeCache<B> {
         }
     }
 
+    /// Whether the cache has reached its size bound: the caller empties it
+    /// ([`DecodeCache::flush_for_space`]) before building more.
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.block_insts >= self.limit.insts || self.index.len() >= self.limit.pages
+    }
+
+    /// Drops everything to make room (not a `fence.i`: counted apart).
+    pub fn flush_for_space(&mut self) {
+        self.flush();
+        self.stats.flushes -= 1;
+        self.stats.capacity_flushes += 1;
+    }
+
     /// Drops everything (`fence.i`).
     pub fn flush(&mut self) {
+        self.block_insts = 0;
         self.index.clear();
         self.pages.clear();
         self.free.clear();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ospite_isa::{decode, Class, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
-use crate::cache::{CacheStats, DecodeCache, Decoded};
+use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit, Decoded};
 use crate::exec::{ends_block, execute, resolve, Flow, Kind};
 use crate::hart::Hart;
 use crate::trace::{Before, Trace};
@@ -188,6 +188,12 @@ impl<B: Bus> Interpreter<B> {
     /// [`Interpreter::invalidate_code_page`].
     pub fn holds_code(&self, pa: u64, len: u64) -> bool {
         self.cache.holds_code(pa, len)
+    }
+
+    /// Bounds the decoded-instruction cache (when full it is emptied and refilled). An engine
+    /// that runs hot code elsewhere, such as a translator, keeps it small.
+    pub fn set_decode_cache_limit(&mut self, limit: DecodeCacheLimit) {
+        self.cache.limit = limit;
     }
 
     /// Drops every decoded instruction.
@@ -450,8 +456,18 @@ impl<B: Bus> Interpreter<B> {
         };
         match self.cache.block_at(i, slot) {
             Some(b) => Some((i, b, false)),
+            None if self.cache.is_full() => self.refill(pc, slot, left),
             None => self.build_block(i, slot, left).map(|b| (i, b, true)),
         }
+    }
+
+    /// [`Interpreter::find_block`] when the cache is full: empties it, then builds the block.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self, pc: u64, slot: usize, left: u64) -> Option<(usize, usize, bool)> {
+        self.cache.flush_for_space();
+        let i = self.enter_page(pc)?;
+        self.build_block(i, slot, left).map(|b| (i, b, true))
     }
 
     /// Translates the pc and remembers its page; `None` on a fault or outside RAM.

@@ -84,7 +84,7 @@ mod hart;
 mod trace;
 mod trap;
 
-pub use cache::CacheStats;
+pub use cache::{CacheStats, DecodeCacheLimit};
 pub use engine::{Engine, Interpreter, StopHandle, StopReason};
 pub use exec::{alu, execute, execute_unretired, Flow};
 pub use hart::{Hart, HartConfig, IrqLines, TimeSource};

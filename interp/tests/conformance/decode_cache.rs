@@ -30,3 +30,29 @@ fn fence_i_flushes_the_cache() {
     let cpu = run(&patch_program(true));
     assert_eq!((x(&cpu, A1), cpu.cache_stats().flushes), (3, 1));
 }
+
+#[test]
+fn a_full_cache_is_emptied_and_refilled_with_the_same_results() {
+    // A loop of two blocks (the branch splits it) against a bound of one instruction: every
+    // block built finds the cache full.
+    let mut p = Asm::new();
+    p.li(T0, 50);
+    p.li(A1, 0);
+    let top = p.here();
+    p.i(Op::Addi, A1, A1, 3);
+    p.b(Op::Beq, ZERO, ZERO, 4);
+    p.i(Op::Addi, T0, T0, -1);
+    let back = p.here();
+    p.b(Op::Bne, T0, ZERO, top - back);
+    p.ebreak();
+    let mut cpu = machine(&p);
+    cpu.set_decode_cache_limit(ospite_interp::DecodeCacheLimit { insts: 1, pages: 8 });
+    assert_eq!(
+        ospite_interp::Engine::run(&mut cpu, 100_000),
+        ospite_interp::StopReason::Breakpoint
+    );
+    let stats = cpu.cache_stats();
+    assert_eq!(x(&cpu, A1), 150);
+    assert!(stats.capacity_flushes > 50, "{stats:?}");
+    assert_eq!(stats.flushes, 0, "capacity flushes are not fence.i");
+}
