@@ -150,10 +150,12 @@ impl<B: Bus> Dbt<B> {
     pub fn new(hart: Hart, bus: B, config: DbtConfig) -> Result<Dbt<B>, Error> {
         let mut interp = Interpreter::new(hart, bus);
         interp.set_mark_code_pages(true);
-        // The interpreter runs only cold code here: a small cache of it is enough.
+        // The interpreter runs only cold code here: a small cache of it is enough. Booting
+        // Linux to its prompt (CPU time, RSS at the prompt): 32 Ki instructions and 384 pages
+        // 0.31 s, 24 MiB; these 0.29 s, 26 MiB; unbounded 0.28 s, 33 MiB.
         interp.set_decode_cache_limit(DecodeCacheLimit {
-            insts: 32 << 10,
-            pages: 384,
+            insts: 64 << 10,
+            pages: 768,
         });
         let mut cache = CodeCache::new(config.cache_size)?;
         let at = cache.cursor();
