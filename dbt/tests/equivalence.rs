@@ -1307,6 +1307,37 @@ fn run_items_with(items: Vec<Item>, env: Env, budgets: &[u64]) {
     }
 }
 
+/// Products that round up to the smallest normal from just below it are tiny after rounding:
+/// UF and NX with a normal result, which the translator's fast path must not take as its own
+/// (with NX already set and round to nearest, as in the fast path's common case).
+#[test]
+fn products_rounding_up_to_the_smallest_normal_underflow() {
+    let mut fregs = [0; 32];
+    fregs[1] = 0x3fef_ffff_ffff_ffff; // 1 - 2^-53
+    fregs[2] = 0x0010_0000_0000_0000; // 2^-1022
+    fregs[3] = 0xffff_ffff_3f7f_ffff; // 1 - 2^-24
+    fregs[4] = 0xffff_ffff_0080_0000; // 2^-126
+    let fp = |op: Op, rd: u8, rs1: u8, rs2: u8| {
+        let mut i = inst(op, rd, rs1, rs2, 0);
+        i.rm = Rm::Dyn;
+        Item::Inst(I(i))
+    };
+    let case = Case {
+        items: vec![
+            fp(Op::FmulD, 5, 1, 2),
+            fp(Op::FmulS, 6, 3, 4),
+            fp(Op::FmulD, 7, 2, 1),
+        ],
+        fregs,
+        fcsr: 1,
+        ..directed_case()
+    };
+    let s = setup(&case, Env::Machine, Extensions::ALL).expect("assembles");
+    if let Err(e) = lockstep(&s, &engines(&case), &[20_000]) {
+        panic!("{e}program:\n{}", listing(&s));
+    }
+}
+
 #[test]
 fn store_rewriting_the_next_instruction_of_its_block_is_seen_without_fence_i() {
     run_items(

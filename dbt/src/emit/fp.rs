@@ -2,22 +2,26 @@
 //! instructions, with the interpreter's semantics (Berkeley SoftFloat, bit-exact) as the
 //! fallback whenever the host's answer might differ, as QEMU's "hardfloat" does.
 //!
-//! When the host result stands: the rounding mode is round-to-nearest-even (static `rne`, or
-//! dynamic with `frm` = 0; other modes are rare in compiled code and go to the helper); the
-//! single-precision inputs are properly NaN-boxed; and after the operation MXCSR shows no
-//! invalid, denormal-operand or underflow flag and the result is not a NaN. In every other case
-//! the helper runs the instruction from scratch, so RISC-V's canonical NaN, its NV rules for
-//! fused multiply-adds and its tininess rule need no host counterpart. For the results that
-//! stand, x86 and IEEE 754 agree on the value and on the other flags: inexact (PE → NX),
-//! overflow (OE → OF, with PE → NX as SoftFloat raises both) and division by zero (ZE → DZ).
+//! An arithmetic instruction has three paths:
+//! - fast, inline: when the rounding mode is round-to-nearest-even (static `rne`, or dynamic
+//!   with `frm` = 0) and `fflags` already holds NX (as it does soon in any program that
+//!   computes), the host operation's result stands if it is a normal number above the
+//!   smallest normal: then the operation raised no NV (that gives a NaN), DZ or OF (those give
+//!   an infinity in this mode) nor UF (a tiny result rounds to at most the smallest normal),
+//!   and NX would change nothing. No MXCSR access: `stmxcsr` costs some 20 cycles on the
+//!   hosts measured, more than the rest of the path.
+//! - flagged, out of line (any other result in round-to-nearest-even, or NX not yet set):
+//!   MXCSR is cleared, the operation runs again, and its result stands if MXCSR shows no
+//!   invalid, denormal-operand or underflow flag and it is not a NaN; its PE, OE and ZE accrue
+//!   into `fflags` as NX, OF (with NX: x86 raises PE with OE as SoftFloat does) and DZ.
+//! - the helper, out of line, for everything else: other rounding modes (rare in compiled
+//!   code), improperly NaN-boxed singles (the canonical NaN), NaN results (RISC-V's canonical
+//!   NaN and its NV rules for fused multiply-adds), underflow (tininess rules), FS Off.
 //!
-//! MXCSR flags are sticky, and reading them (`stmxcsr`) is cheaper than resetting them
-//! (`ldmxcsr`), so translated code keeps this invariant instead of clearing them per
-//! instruction: while FP code of a block runs, every flag set in MXCSR has already been
-//! accrued into `fflags` (which is sticky too, so accruing it again changes nothing). The
-//! first FP operation of a block, and the first after anything that may run foreign code (a
-//! helper, a TLB miss), loads [`MXCSR_CLEAN`]; each FP fallback reloads it after the helper.
-//! (Guest writes to `fflags` are CSR instructions, which end blocks.)
+//! Translated code relies on MXCSR's controls (round to nearest, exceptions masked, no
+//! flush-to-zero or denormals-are-zero), which the System V ABI keeps across calls: the first
+//! FP operation of a block loads [`MXCSR_CLEAN`] anyway, so the host thread's settings never
+//! matter.
 //!
 //! `mstatus.FS`: the first FP instruction of a block tests that FS is not Off (the helper
 //! raises the illegal instruction otherwise); later ones in the block need not, as only a CSR
@@ -52,8 +56,10 @@ const MXCSR_ACCRUED: u32 = 0x2c;
 const MXCSR_TO_FFLAGS_MUL: u32 = (1 << 9) | (1 << 7) | (1 << 3);
 /// fflags NX | OF | DZ.
 const FFLAGS_FROM_MXCSR: u32 = 0b1101;
-/// fflags' `frm` field in the low byte of `fcsr`.
+/// `frm` in the low byte of `fcsr`.
 const FRM_MASK: u32 = 0xe0;
+/// fflags' NX.
+const FFLAGS_NX: u32 = 1;
 /// The upper half of a NaN-boxed single.
 const BOXED: i32 = -1;
 
@@ -81,6 +87,16 @@ impl Arith {
             self,
             Arith::Madd | Arith::Msub | Arith::Nmsub | Arith::Nmadd
         )
+    }
+
+    /// The f registers `inst`, of this operation, reads.
+    fn sources(self, inst: &Inst) -> Vec<u8> {
+        let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
+        match self {
+            Arith::Sqrt => vec![rs1],
+            a if a.is_fused() => vec![rs1, rs2, rs3],
+            _ => vec![rs1, rs2],
+        }
     }
 }
 
@@ -213,12 +229,14 @@ fn mxcsr_scratch() -> AsmMemoryOperand {
     dword_ptr(rsp - 8)
 }
 
-/// A fallback: node `k`'s instruction through the helper, entered at `label`, continuing at
-/// `resume`.
+/// The out-of-line paths of node `k`: the helper, entered at `label`, continuing at `resume`,
+/// and for arithmetic the flagged path before it.
 pub(crate) struct SlowPath {
     k: usize,
     label: CodeLabel,
     resume: CodeLabel,
+    /// The flagged path's entry, for an arithmetic instruction.
+    flagged: Option<CodeLabel>,
 }
 
 impl Emitter<'_> {
@@ -228,7 +246,10 @@ impl Emitter<'_> {
         let (op, double) = float_op(inst.op).expect("the frontend picks only these");
         let slow = self.a.create_label();
         let resume = self.a.create_label();
-        if matches!(op, FloatOp::Arith(_)) && self.mxcsr_unknown(k) {
+        let is_arith = |n: &crate::ir::Node| {
+            n.kind == NodeKind::Float && matches!(float_op(n.inst.op), Some((FloatOp::Arith(_), _)))
+        };
+        if is_arith(&self.block.nodes[k]) && !self.block.nodes[..k].iter().any(is_arith) {
             load_clean_mxcsr(&mut self.a)?;
         }
         let first_fp = !self.block.nodes[..k].iter().any(|n| is_fp(&n.inst));
@@ -243,114 +264,95 @@ impl Emitter<'_> {
             self.a.test(mstatus_slot(), mstatus::FS as i32)?;
             self.a.jz(slow)?;
         }
+        let mut flagged = None;
         match op {
-            FloatOp::Arith(arith) => self.arith(&inst, arith, double, slow)?,
+            FloatOp::Arith(arith) => flagged = Some(self.arith(&inst, arith, double, slow)?),
             FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
             FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
             FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
             FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
         }
+        self.here(resume)?;
+        // After every path (the helper's sets it too; again is harmless).
         if writes_f(&inst) && !self.block.nodes[..k].iter().any(|n| writes_f(&n.inst)) {
             self.a.or(mstatus_slot(), mstatus::FS as i32)?;
         }
-        self.here(resume)?;
         if may_fail {
             self.float_paths.push(SlowPath {
                 k,
                 label: slow,
                 resume,
+                flagged,
             });
         }
         Ok(())
     }
 
-    /// Whether MXCSR may hold flags not accrued into `fflags` (or another control) before node
-    /// `k`: no FP arithmetic ran since the block's start or since the last node that may have
-    /// run foreign code.
-    fn mxcsr_unknown(&self, k: usize) -> bool {
-        for node in self.block.nodes[..k].iter().rev() {
-            match node.kind {
-                NodeKind::Float
-                    if matches!(float_op(node.inst.op), Some((FloatOp::Arith(_), _))) =>
-                {
-                    return false
-                }
-                NodeKind::Memory | NodeKind::Helper => return true,
-                _ => {}
-            }
-        }
-        true
-    }
-
-    /// Add, subtract, multiply, divide, square root, fused multiply-add.
+    /// Add, subtract, multiply, divide, square root, fused multiply-add: the checks and the
+    /// fast path. Returns the entry of the flagged path, which [`Self::float_slow_path`] emits.
     fn arith(
         &mut self,
         inst: &Inst,
         arith: Arith,
         double: bool,
         slow: CodeLabel,
-    ) -> Result<(), IcedError> {
-        let (rd, rs1, rs2, rs3) = (
-            inst.rd.num(),
-            inst.rs1.num(),
-            inst.rs2.num(),
-            inst.rs3.num(),
-        );
+    ) -> Result<CodeLabel, IcedError> {
+        let flagged = self.a.create_label();
+        let a = &mut self.a;
+        if !double {
+            // An improperly boxed single is the canonical NaN: the helper's case.
+            let sources = arith.sources(inst);
+            for (i, r) in sources.iter().enumerate() {
+                if !sources[..i].contains(r) {
+                    a.cmp(f_upper(*r), BOXED)?;
+                    a.jne(slow)?;
+                }
+            }
+        }
+        // frm = 0 (for the dynamic mode) and NX already accrued.
+        if inst.rm == Rm::Dyn {
+            a.movzx(eax, byte_ptr(rbx + Hart::OFFSET_FCSR as i32))?;
+            a.and(eax, (FRM_MASK | FFLAGS_NX) as i32)?;
+            a.cmp(eax, FFLAGS_NX as i32)?;
+            a.jne(flagged)?;
+        } else {
+            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FFLAGS_NX as i32)?;
+            a.jz(flagged)?;
+        }
+        compute(a, inst, arith, double)?;
+        // The biased exponent, from 2 (above the smallest normal) to the largest finite.
+        if double {
+            a.movq(rax, xmm0)?;
+            a.shr(rax, 52)?;
+            a.and(eax, 0x7ff)?;
+            a.sub(eax, 2)?;
+            a.cmp(eax, 0x7fe - 2)?;
+        } else {
+            a.movd(eax, xmm0)?;
+            a.shr(eax, 23)?;
+            a.and(eax, 0xff)?;
+            a.sub(eax, 2)?;
+            a.cmp(eax, 0xfe - 2)?;
+        }
+        a.ja(flagged)?;
+        store_result(a, inst, double)?;
+        Ok(flagged)
+    }
+
+    /// The flagged path of an arithmetic instruction: run again with MXCSR cleared, and its
+    /// flags read and accrued; the helper if MXCSR or the result says so.
+    fn flagged_arith(&mut self, k: usize, slow: CodeLabel) -> Result<(), IcedError> {
+        let inst = self.block.nodes[k].inst;
+        let Some((FloatOp::Arith(arith), double)) = float_op(inst.op) else {
+            unreachable!("only arithmetic has a flagged path")
+        };
         let a = &mut self.a;
         if inst.rm == Rm::Dyn {
             a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
             a.jnz(slow)?;
         }
-        let sources: &[u8] = match arith {
-            Arith::Sqrt => &[rs1],
-            a if a.is_fused() => &[rs1, rs2, rs3],
-            _ => &[rs1, rs2],
-        };
-        if !double {
-            // An improperly boxed single is the canonical NaN: the helper's case.
-            for (i, &r) in sources.iter().enumerate() {
-                if !sources[..i].contains(&r) {
-                    a.cmp(f_upper(r), BOXED)?;
-                    a.jne(slow)?;
-                }
-            }
-        }
-        let src = |r: u8| if double { f(r) } else { fs(r) };
-        if arith != Arith::Sqrt {
-            if double {
-                a.movsd_2(xmm0, f(rs1))?;
-            } else {
-                a.movss(xmm0, fs(rs1))?;
-            }
-        }
-        if arith.is_fused() {
-            if double {
-                a.movsd_2(xmm1, f(rs2))?;
-            } else {
-                a.movss(xmm1, fs(rs2))?;
-            }
-        }
-        // RISC-V's fnmsub is x86's fnmadd and the other way round.
-        match (arith, double) {
-            (Arith::Add, true) => a.addsd(xmm0, src(rs2))?,
-            (Arith::Add, false) => a.addss(xmm0, src(rs2))?,
-            (Arith::Sub, true) => a.subsd(xmm0, src(rs2))?,
-            (Arith::Sub, false) => a.subss(xmm0, src(rs2))?,
-            (Arith::Mul, true) => a.mulsd(xmm0, src(rs2))?,
-            (Arith::Mul, false) => a.mulss(xmm0, src(rs2))?,
-            (Arith::Div, true) => a.divsd(xmm0, src(rs2))?,
-            (Arith::Div, false) => a.divss(xmm0, src(rs2))?,
-            (Arith::Sqrt, true) => a.sqrtsd(xmm0, src(rs1))?,
-            (Arith::Sqrt, false) => a.sqrtss(xmm0, src(rs1))?,
-            (Arith::Madd, true) => a.vfmadd213sd(xmm0, xmm1, src(rs3))?,
-            (Arith::Madd, false) => a.vfmadd213ss(xmm0, xmm1, src(rs3))?,
-            (Arith::Msub, true) => a.vfmsub213sd(xmm0, xmm1, src(rs3))?,
-            (Arith::Msub, false) => a.vfmsub213ss(xmm0, xmm1, src(rs3))?,
-            (Arith::Nmsub, true) => a.vfnmadd213sd(xmm0, xmm1, src(rs3))?,
-            (Arith::Nmsub, false) => a.vfnmadd213ss(xmm0, xmm1, src(rs3))?,
-            (Arith::Nmadd, true) => a.vfnmsub213sd(xmm0, xmm1, src(rs3))?,
-            (Arith::Nmadd, false) => a.vfnmsub213ss(xmm0, xmm1, src(rs3))?,
-        }
+        load_clean_mxcsr(a)?;
+        compute(a, &inst, arith, double)?;
         a.stmxcsr(mxcsr_scratch())?;
         a.test(mxcsr_scratch(), MXCSR_FALLBACK)?;
         a.jnz(slow)?;
@@ -362,12 +364,7 @@ impl Emitter<'_> {
             a.ucomiss(xmm0, xmm0)?;
         }
         a.jp(slow)?;
-        if double {
-            a.movsd_2(f(rd), xmm0)?;
-        } else {
-            a.movss(fs(rd), xmm0)?;
-            a.mov(f_upper(rd), BOXED)?;
-        }
+        store_result(a, &inst, double)?;
         a.mov(eax, mxcsr_scratch())?;
         a.and(eax, MXCSR_ACCRUED)?;
         a.imul_3(eax, eax, MXCSR_TO_FFLAGS_MUL as i32)?;
@@ -497,16 +494,73 @@ impl Emitter<'_> {
         }
     }
 
-    /// A fallback: the helper runs the instruction, then MXCSR is made clean again (the
-    /// failed attempt may have left flags in it that were not accrued).
+    /// The out-of-line paths of an FP instruction: the flagged path of an arithmetic one, then
+    /// the helper.
     pub(super) fn float_slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
+        if let Some(flagged) = slow.flagged {
+            self.here(flagged)?;
+            self.flagged_arith(slow.k, slow.label)?;
+            self.a.jmp(slow.resume)?;
+        }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
-        let inst = self.block.nodes[slow.k].inst;
-        if matches!(float_op(inst.op), Some((FloatOp::Arith(_), _))) {
-            load_clean_mxcsr(&mut self.a)?;
-        }
         self.a.jmp(slow.resume)
+    }
+}
+
+/// Computes `inst` into `xmm0`.
+fn compute(
+    a: &mut CodeAssembler,
+    inst: &Inst,
+    arith: Arith,
+    double: bool,
+) -> Result<(), IcedError> {
+    let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
+    let src = |r: u8| if double { f(r) } else { fs(r) };
+    // Loads into a whole register first: no dependency on xmm0's old upper half.
+    if double {
+        a.movsd_2(xmm0, f(rs1))?;
+    } else {
+        a.movss(xmm0, fs(rs1))?;
+    }
+    if arith.is_fused() {
+        if double {
+            a.movsd_2(xmm1, f(rs2))?;
+        } else {
+            a.movss(xmm1, fs(rs2))?;
+        }
+    }
+    // RISC-V's fnmsub is x86's fnmadd and the other way round.
+    match (arith, double) {
+        (Arith::Add, true) => a.addsd(xmm0, src(rs2)),
+        (Arith::Add, false) => a.addss(xmm0, src(rs2)),
+        (Arith::Sub, true) => a.subsd(xmm0, src(rs2)),
+        (Arith::Sub, false) => a.subss(xmm0, src(rs2)),
+        (Arith::Mul, true) => a.mulsd(xmm0, src(rs2)),
+        (Arith::Mul, false) => a.mulss(xmm0, src(rs2)),
+        (Arith::Div, true) => a.divsd(xmm0, src(rs2)),
+        (Arith::Div, false) => a.divss(xmm0, src(rs2)),
+        (Arith::Sqrt, true) => a.sqrtsd(xmm0, xmm0),
+        (Arith::Sqrt, false) => a.sqrtss(xmm0, xmm0),
+        (Arith::Madd, true) => a.vfmadd213sd(xmm0, xmm1, src(rs3)),
+        (Arith::Madd, false) => a.vfmadd213ss(xmm0, xmm1, src(rs3)),
+        (Arith::Msub, true) => a.vfmsub213sd(xmm0, xmm1, src(rs3)),
+        (Arith::Msub, false) => a.vfmsub213ss(xmm0, xmm1, src(rs3)),
+        (Arith::Nmsub, true) => a.vfnmadd213sd(xmm0, xmm1, src(rs3)),
+        (Arith::Nmsub, false) => a.vfnmadd213ss(xmm0, xmm1, src(rs3)),
+        (Arith::Nmadd, true) => a.vfnmsub213sd(xmm0, xmm1, src(rs3)),
+        (Arith::Nmadd, false) => a.vfnmsub213ss(xmm0, xmm1, src(rs3)),
+    }
+}
+
+/// Writes `xmm0` to `rd` (NaN-boxed for a single).
+fn store_result(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+    let rd = inst.rd.num();
+    if double {
+        a.movsd_2(f(rd), xmm0)
+    } else {
+        a.movss(fs(rd), xmm0)?;
+        a.mov(f_upper(rd), BOXED)
     }
 }
 
