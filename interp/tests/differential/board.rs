@@ -231,7 +231,9 @@ impl QemuChild {
     }
 }
 
-/// The linker script: everything from `RAM_BASE`, `.text.init` first, a stack after `.bss`.
+/// The linker script: everything from `RAM_BASE`, `.text.init` first, the writable data from
+/// a page of its own (as GNU ld's default script lays out an ELF's data segment: code and
+/// data never share a page), a stack after `.bss`.
 pub const LINKER_SCRIPT: &str = "\
 OUTPUT_ARCH(riscv)
 ENTRY(_start)
@@ -239,6 +241,7 @@ SECTIONS {
   . = 0x80000000;
   .text : { *(.text.init) *(.text .text.*) }
   .rodata : { *(.rodata .rodata.* .srodata .srodata.*) }
+  . = ALIGN(4096);
   .data : { *(.data .data.* .sdata .sdata.*) }
   . = ALIGN(8);
   __global_pointer$ = . + 0x800;
