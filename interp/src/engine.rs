@@ -156,7 +156,6 @@ impl<B: Bus> Interpreter<B> {
     /// [`Engine::run`], also returning the instructions attempted (as the budget counts them:
     /// at most `budget`, fewer when it stopped early).
     pub fn run_counted(&mut self, budget: u64) -> (StopReason, u64) {
-        self.hart.poll_timer_now();
         // One test per call: the untraced loop carries no trace code.
         if self.trace.is_some() {
             self.run_traced(budget)
@@ -691,6 +690,8 @@ impl<B: Bus> Interpreter<B> {
 
 impl<B: Bus> Engine for Interpreter<B> {
     fn run(&mut self, budget: u64) -> StopReason {
+        // Not in `run_counted`, which a translator calls for every cold block.
+        self.hart.poll_timer_now();
         self.run_counted(budget).0
     }
 
