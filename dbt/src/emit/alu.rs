@@ -50,6 +50,8 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
         Addi | Andi | Ori | Xori => {
             op_x!(a, mov, rax, r1)?;
             match inst.op {
+                // `mv` is `addi rd, rs, 0`.
+                Addi if imm == 0 => {}
                 Addi => a.add(rax, imm)?,
                 Andi => a.and(rax, imm)?,
                 Ori => a.or(rax, imm)?,
@@ -97,6 +99,8 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
             a.movsxd(rax, eax)?;
         }
+        // `sext.w` is `addiw rd, rs, 0`.
+        Addiw if imm == 0 => op_xd!(a, movsxd, rax, r1)?,
         Addiw => {
             op_xd!(a, mov, eax, r1)?;
             a.add(eax, imm)?;
@@ -285,6 +289,10 @@ fn emit_in_place(a: &mut CodeAssembler, inst: &Inst) -> Result<bool, IcedError> 
         std::mem::swap(&mut r1, &mut r2);
     }
     let word = matches!(inst.op, Addw | Subw | Mulw | Addiw | Slliw | Srliw | Sraiw);
+    if inst.op == Addiw && imm == 0 {
+        // `sext.w`: one sign-extending move.
+        return op_xd!(a, movsxd, h.q, r1).map(|()| true);
+    }
     if r1 != rd {
         if word {
             op_xd!(a, mov, h.d, r1)?;
