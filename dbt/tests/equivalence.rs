@@ -47,7 +47,7 @@ const FREE: [u8; 21] = [
 ];
 
 /// Values that make arithmetic interesting.
-const SPECIAL: [i64; 24] = [
+const SPECIAL: [i64; 30] = [
     0,
     1,
     -1,
@@ -72,6 +72,13 @@ const SPECIAL: [i64; 24] = [
     0xffff,
     i64::MIN + 1,
     0x5555_5555_5555_5555,
+    // The edges of exact integer conversion to double and to single.
+    (1 << 53) + 1,
+    -(1 << 53) - 1,
+    1 << 53,
+    (1 << 24) + 1,
+    -(1 << 24) - 1,
+    1 << 24,
 ];
 
 fn x(r: u8) -> XReg {
@@ -478,13 +485,37 @@ fn hot_fp() -> impl Strategy<Value = Item> {
         Op::FmvDX,
         Op::FmvXW,
         Op::FmvWX,
+        Op::FcvtSD,
+        Op::FcvtDS,
+        Op::FeqD,
+        Op::FltD,
+        Op::FleD,
+        Op::FeqS,
+        Op::FltS,
+        Op::FleS,
+        Op::FcvtWD,
+        Op::FcvtWuD,
+        Op::FcvtLD,
+        Op::FcvtLuD,
+        Op::FcvtWS,
+        Op::FcvtWuS,
+        Op::FcvtLS,
+        Op::FcvtLuS,
+        Op::FcvtDW,
+        Op::FcvtDWu,
+        Op::FcvtDL,
+        Op::FcvtDLu,
+        Op::FcvtSW,
+        Op::FcvtSWu,
+        Op::FcvtSL,
+        Op::FcvtSLu,
     ];
     (
         select(hot),
         dst(),
         src(),
         (freg(), freg(), freg()),
-        prop_oneof![4 => Just(Rm::Dyn), 2 => Just(Rm::Rne), 1 => rm()],
+        prop_oneof![4 => Just(Rm::Dyn), 2 => Just(Rm::Rne), 2 => Just(Rm::Rtz), 1 => rm()],
     )
         .prop_filter_map("encodes", |(op, rd, xs, (f1, f2, f3), rm)| {
             let ops = op.info().fmt.operands();
@@ -499,7 +530,7 @@ fn hot_fp() -> impl Strategy<Value = Item> {
 /// f register values that make floating point interesting: signed zeros, exact small values,
 /// the extremes of both precisions (overflow, underflow, subnormals), infinities, quiet and
 /// signalling NaNs, boxed singles and improperly boxed ones.
-const F_SPECIAL: [u64; 40] = [
+const F_SPECIAL: [u64; 54] = [
     0,
     0x8000_0000_0000_0000,
     0x3ff0_0000_0000_0000, // 1.0
@@ -538,6 +569,21 @@ const F_SPECIAL: [u64; 40] = [
     0xffff_ffff_7f80_0001, // a signalling NaN
     0xffff_ffff_7149_f2ca, // 1e30
     0xffff_ffff_0da2_4260, // 1e-30
+    // The edges of conversion to integers (ties, ranges of w, wu, l, lu).
+    0x4004_0000_0000_0000, // 2.5
+    0xbff8_0000_0000_0000, // -1.5
+    0xbfe0_0000_0000_0000, // -0.5
+    0x41e0_0000_0000_0000, // 2^31
+    0xc1e0_0000_0020_0000, // -2^31 - 1
+    0x41ef_ffff_ffe0_0000, // 2^32 - 1
+    0x41f0_0000_0008_0000, // 2^32 + 0.5
+    0x43e0_0000_0000_0000, // 2^63
+    0xc3e0_0000_0000_0000, // -2^63
+    0x43f0_0000_0000_0000, // 2^64
+    0xffff_ffff_4020_0000, // 2.5
+    0xffff_ffff_bf00_0000, // -0.5
+    0xffff_ffff_4f80_0000, // 2^32
+    0xffff_ffff_cf00_0000, // -2^31
     0x0000_0000_3f80_0000, // improperly boxed 1.0
     0x7fff_ffff_3f80_0000,
 ];
@@ -1336,6 +1382,112 @@ fn products_rounding_up_to_the_smallest_normal_underflow() {
     if let Err(e) = lockstep(&s, &engines(&case), &[20_000]) {
         panic!("{e}program:\n{}", listing(&s));
     }
+}
+
+/// Runs `convert` then makes its result and the flags it raised visible (stored to the data
+/// region) and clears the flags, for each instruction of `converts`.
+fn run_conversions(converts: Vec<Inst>) {
+    let mut fregs = [0; 32];
+    fregs.copy_from_slice(&F_SPECIAL[F_SPECIAL.len() - 32..]);
+    let mut regs = [7; 32];
+    for (k, &r) in FREE.iter().enumerate() {
+        regs[r as usize] = SPECIAL[SPECIAL.len() - 1 - k];
+    }
+    let mut items = Vec::new();
+    for (k, i) in converts.into_iter().enumerate() {
+        let off = (k as i32 % 255) * 16 - 2040;
+        items.push(Item::Inst(I(i)));
+        items.push(if i.op.info().fmt.operands().rd == RegFile::X {
+            Item::Store {
+                op: Op::Sd,
+                rs2: i.rd.num(),
+                base: Base::Data(off),
+            }
+        } else {
+            Item::FpMem {
+                op: Op::Fsd,
+                reg: i.rd.num(),
+                off,
+            }
+        });
+        items.push(Item::CsrRead(T3, Csr::FFLAGS));
+        items.push(Item::Store {
+            op: Op::Sb,
+            rs2: T3,
+            base: Base::Data(off + 8),
+        });
+        items.push(Item::CsrWrite {
+            op: Op::Csrrw,
+            rd: 0,
+            csr: Csr::FFLAGS,
+            value: 0,
+        });
+    }
+    let case = Case {
+        items,
+        fregs,
+        regs,
+        ..directed_case()
+    };
+    let s = setup(&case, Env::Machine, Extensions::ALL).expect("fits");
+    if let Err(e) = lockstep(&s, &engines(&case), &[20_000]) {
+        panic!("{e}program:\n{}", listing(&s));
+    }
+}
+
+/// Conversions to integers, in the modes the translator has host code for, of values on the
+/// edges of every integer type (ties, just in and out of range, NaNs, infinities).
+#[test]
+fn conversions_to_integers_at_the_edges_of_their_ranges() {
+    let ops = [
+        Op::FcvtWD,
+        Op::FcvtWuD,
+        Op::FcvtLD,
+        Op::FcvtLuD,
+        Op::FcvtWS,
+        Op::FcvtWuS,
+        Op::FcvtLS,
+        Op::FcvtLuS,
+    ];
+    let mut converts = Vec::new();
+    for rm in [Rm::Rtz, Rm::Rne, Rm::Dyn] {
+        for op in ops {
+            // The last sixteen: the conversion edges, then boxed singles.
+            for f in 16..32 {
+                let mut i = inst(op, 10, f, 0, 0);
+                i.rm = rm;
+                converts.push(i);
+            }
+        }
+    }
+    run_conversions(converts);
+}
+
+/// Conversions from integers on the edges of exact conversion, in every valid mode.
+#[test]
+fn conversions_from_integers_at_the_edges_of_exactness() {
+    let ops = [
+        Op::FcvtDW,
+        Op::FcvtDWu,
+        Op::FcvtDL,
+        Op::FcvtDLu,
+        Op::FcvtSW,
+        Op::FcvtSWu,
+        Op::FcvtSL,
+        Op::FcvtSLu,
+    ];
+    let mut converts = Vec::new();
+    for rm in [Rm::Rtz, Rm::Rne, Rm::Dyn] {
+        for op in ops {
+            // The first eight: the exactness edges and a few others.
+            for &x in &FREE[..8] {
+                let mut i = inst(op, 1, x, 0, 0);
+                i.rm = rm;
+                converts.push(i);
+            }
+        }
+    }
+    run_conversions(converts);
 }
 
 #[test]

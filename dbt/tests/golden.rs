@@ -92,6 +92,15 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
         add(op.name(), vec![fp(op, Dyn)]);
     }
     add("fadd_d_rne", vec![fp(Op::FaddD, Rne)]);
+    add("fcvt_s_d", vec![inst(Op::FcvtSD, 1, 2, 0, 0)]);
+    add("feq_d", vec![inst(Op::FeqD, A0, 2, 3, 0)]);
+    add("flt_s", vec![inst(Op::FltS, T0 + 1, 2, 3, 0)]);
+    add("fcvt_d_w", vec![inst(Op::FcvtDW, 1, A0, 0, 0)]);
+    add("fcvt_s_lu", vec![inst(Op::FcvtSLu, 1, T0 + 1, 0, 0)]);
+    let mut fcvt_w_d = inst(Op::FcvtWD, A0, 2, 0, 0);
+    fcvt_w_d.rm = Rtz;
+    add("fcvt_w_d_rtz", vec![fcvt_w_d]);
+    add("fcvt_lu_s", vec![inst(Op::FcvtLuS, T0 + 1, 2, 0, 0)]);
     // Other static rounding modes go to the helper.
     add("fadd_d_rtz", vec![fp(Op::FaddD, Rtz)]);
     for op in [

@@ -79,6 +79,10 @@ enum Arith {
     Nmsub,
     /// `-(rs1 * rs2) - rs3`.
     Nmadd,
+    /// `fcvt.s.d` (the result single).
+    Narrow,
+    /// `fcvt.d.s` (the result double).
+    Widen,
 }
 
 impl Arith {
@@ -93,7 +97,7 @@ impl Arith {
     fn sources(self, inst: &Inst) -> Vec<u8> {
         let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
         match self {
-            Arith::Sqrt => vec![rs1],
+            Arith::Sqrt | Arith::Narrow | Arith::Widen => vec![rs1],
             a if a.is_fused() => vec![rs1, rs2, rs3],
             _ => vec![rs1, rs2],
         }
@@ -111,11 +115,38 @@ enum Sign {
     Xor,
 }
 
+/// A comparison, into an x register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compare {
+    Eq,
+    Lt,
+    Le,
+}
+
+/// The integer side of a conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IntType {
+    /// `w`: signed 32 bits.
+    W,
+    /// `wu`: unsigned 32 bits.
+    Wu,
+    /// `l`: signed 64 bits.
+    L,
+    /// `lu`: unsigned 64 bits.
+    Lu,
+}
+
 /// What an FP instruction with host code does, and whether it is double precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FloatOp {
     Arith(Arith),
     Sign(Sign),
+    /// `feq`, `flt`, `fle`.
+    Compare(Compare),
+    /// `fcvt.{s,d}.{w,wu,l,lu}`.
+    FromInt(IntType),
+    /// `fcvt.{w,wu,l,lu}.{s,d}`.
+    ToInt(IntType),
     /// `fmv.x.*`.
     MoveToX,
     /// `fmv.*.x`.
@@ -158,6 +189,30 @@ fn float_op(op: Op) -> Option<(FloatOp, bool)> {
         Op::FmvXD => (MoveToX, true),
         Op::FmvWX => (MoveFromX, false),
         Op::FmvDX => (MoveFromX, true),
+        Op::FcvtSD => (Arith(self::Arith::Narrow), false),
+        Op::FcvtDS => (Arith(self::Arith::Widen), true),
+        Op::FeqS => (FloatOp::Compare(Compare::Eq), false),
+        Op::FltS => (FloatOp::Compare(Compare::Lt), false),
+        Op::FleS => (FloatOp::Compare(Compare::Le), false),
+        Op::FeqD => (FloatOp::Compare(Compare::Eq), true),
+        Op::FltD => (FloatOp::Compare(Compare::Lt), true),
+        Op::FleD => (FloatOp::Compare(Compare::Le), true),
+        Op::FcvtSW => (FloatOp::FromInt(IntType::W), false),
+        Op::FcvtSWu => (FloatOp::FromInt(IntType::Wu), false),
+        Op::FcvtSL => (FloatOp::FromInt(IntType::L), false),
+        Op::FcvtSLu => (FloatOp::FromInt(IntType::Lu), false),
+        Op::FcvtDW => (FloatOp::FromInt(IntType::W), true),
+        Op::FcvtDWu => (FloatOp::FromInt(IntType::Wu), true),
+        Op::FcvtDL => (FloatOp::FromInt(IntType::L), true),
+        Op::FcvtDLu => (FloatOp::FromInt(IntType::Lu), true),
+        Op::FcvtWS => (FloatOp::ToInt(IntType::W), false),
+        Op::FcvtWuS => (FloatOp::ToInt(IntType::Wu), false),
+        Op::FcvtLS => (FloatOp::ToInt(IntType::L), false),
+        Op::FcvtLuS => (FloatOp::ToInt(IntType::Lu), false),
+        Op::FcvtWD => (FloatOp::ToInt(IntType::W), true),
+        Op::FcvtWuD => (FloatOp::ToInt(IntType::Wu), true),
+        Op::FcvtLD => (FloatOp::ToInt(IntType::L), true),
+        Op::FcvtLuD => (FloatOp::ToInt(IntType::Lu), true),
         Op::Flw => (Load, false),
         Op::Fld => (Load, true),
         Op::Fsw => (Store, false),
@@ -174,6 +229,10 @@ pub(crate) fn is_native(inst: &Inst, features: HostFeatures) -> bool {
         Some((FloatOp::Arith(a), _)) => {
             matches!(inst.rm, Rm::Rne | Rm::Dyn) && (features.fma || !a.is_fused())
         }
+        // Exact conversions only: any valid mode gives the same result.
+        Some((FloatOp::FromInt(_), _)) => !matches!(inst.rm, Rm::Reserved5 | Rm::Reserved6),
+        // Truncation (C's casts) and round to nearest even.
+        Some((FloatOp::ToInt(_), _)) => matches!(inst.rm, Rm::Rtz | Rm::Rne | Rm::Dyn),
         Some(_) => true,
         None => false,
     }
@@ -246,10 +305,15 @@ impl Emitter<'_> {
         let (op, double) = float_op(inst.op).expect("the frontend picks only these");
         let slow = self.a.create_label();
         let resume = self.a.create_label();
-        let is_arith = |n: &crate::ir::Node| {
-            n.kind == NodeKind::Float && matches!(float_op(n.inst.op), Some((FloatOp::Arith(_), _)))
+        // Those whose results depend on MXCSR's rounding control.
+        let rounds = |n: &crate::ir::Node| {
+            n.kind == NodeKind::Float
+                && matches!(
+                    float_op(n.inst.op),
+                    Some((FloatOp::Arith(_) | FloatOp::ToInt(_), _))
+                )
         };
-        if is_arith(&self.block.nodes[k]) && !self.block.nodes[..k].iter().any(is_arith) {
+        if rounds(&self.block.nodes[k]) && !self.block.nodes[..k].iter().any(rounds) {
             load_clean_mxcsr(&mut self.a)?;
         }
         let first_fp = !self.block.nodes[..k].iter().any(|n| is_fp(&n.inst));
@@ -268,6 +332,9 @@ impl Emitter<'_> {
         match op {
             FloatOp::Arith(arith) => flagged = Some(self.arith(&inst, arith, double, slow)?),
             FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
+            FloatOp::Compare(cmp) => self.compare(&inst, cmp, double, slow)?,
+            FloatOp::FromInt(ty) => self.convert_from_int(&inst, ty, double, slow)?,
+            FloatOp::ToInt(ty) => self.convert_to_int(&inst, ty, double, slow)?,
             FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
             FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
             FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
@@ -299,7 +366,12 @@ impl Emitter<'_> {
     ) -> Result<CodeLabel, IcedError> {
         let flagged = self.a.create_label();
         let a = &mut self.a;
-        if !double {
+        let single_inputs = match arith {
+            Arith::Narrow => false,
+            Arith::Widen => true,
+            _ => !double,
+        };
+        if single_inputs {
             // An improperly boxed single is the canonical NaN: the helper's case.
             let sources = arith.sources(inst);
             for (i, r) in sources.iter().enumerate() {
@@ -371,6 +443,190 @@ impl Emitter<'_> {
         a.shr(eax, 8)?;
         a.and(eax, FFLAGS_FROM_MXCSR)?;
         a.or(fcsr_slot(), rax)
+    }
+
+    /// `feq`, `flt`, `fle`: without a NaN operand they raise no flag and x86's unordered
+    /// compare says it all; with one, the helper (NV for any NaN in `flt`/`fle`, for a
+    /// signalling one in `feq`).
+    fn compare(
+        &mut self,
+        inst: &Inst,
+        cmp: Compare,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let (rd, rs1, rs2) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num());
+        let a = &mut self.a;
+        if double {
+            a.movsd_2(xmm0, f(rs1))?;
+            a.ucomisd(xmm0, f(rs2))?;
+        } else {
+            for r in if rs1 == rs2 {
+                vec![rs1]
+            } else {
+                vec![rs1, rs2]
+            } {
+                a.cmp(f_upper(r), BOXED)?;
+                a.jne(slow)?;
+            }
+            a.movss(xmm0, fs(rs1))?;
+            a.ucomiss(xmm0, fs(rs2))?;
+        }
+        a.jp(slow)?;
+        if rd == 0 {
+            return Ok(());
+        }
+        match cmp {
+            Compare::Eq => a.sete(al)?,
+            Compare::Lt => a.setb(al)?,
+            Compare::Le => a.setbe(al)?,
+        }
+        match regs::mapped(rd) {
+            Some(h) => a.movzx(h.d, al),
+            None => {
+                a.movzx(eax, al)?;
+                super::write_x(a, rd, rax)
+            }
+        }
+    }
+
+    /// `fcvt.{s,d}.{w,wu,l,lu}` of integers the precision holds exactly (no flag, and the
+    /// same result in every rounding mode); the helper for the others.
+    fn convert_from_int(
+        &mut self,
+        inst: &Inst,
+        ty: IntType,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
+        let a = &mut self.a;
+        if inst.rm == Rm::Dyn {
+            // `frm` must still name a mode (5-7 trap).
+            a.cmp(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), 5 << 5)?;
+            a.jae(slow)?;
+        }
+        match ty {
+            IntType::W => op_xd!(a, movsxd, rax, rs1)?,
+            IntType::Wu => op_xd!(a, mov, eax, rs1)?,
+            IntType::L | IntType::Lu => super::read_x(a, rax, rs1)?,
+        }
+        // Exact below 2^53 (double) or 2^24 (single) in magnitude.
+        let bits: u32 = if double { 53 } else { 24 };
+        match ty {
+            IntType::W | IntType::Wu if double => {}
+            IntType::W | IntType::L => {
+                // rcx = -1 or 0 when -2^bits <= rax < 2^bits.
+                a.mov(rcx, rax)?;
+                a.sar(rcx, bits)?;
+                a.add(rcx, 1)?;
+                a.cmp(rcx, 1)?;
+                a.ja(slow)?;
+            }
+            IntType::Wu | IntType::Lu => {
+                a.mov(rcx, rax)?;
+                a.shr(rcx, bits)?;
+                a.jnz(slow)?;
+            }
+        }
+        // xorps: no dependency on xmm0's old value.
+        a.xorps(xmm0, xmm0)?;
+        if double {
+            a.cvtsi2sd(xmm0, rax)?;
+            a.movsd_2(f(rd), xmm0)
+        } else {
+            a.cvtsi2ss(xmm0, rax)?;
+            a.movss(fs(rd), xmm0)?;
+            a.mov(f_upper(rd), BOXED)
+        }
+    }
+
+    /// `fcvt.{w,wu,l,lu}.{s,d}` truncating (`rtz`) or to nearest even (`rne`, or dynamic with
+    /// `frm` = 0): a 64-bit x86 conversion, whose result must fit the type (NaNs and
+    /// overflows give x86's -2^63, which never fits, and go to the helper for RISC-V's
+    /// saturation and NV); NX when converting back does not give the operand.
+    fn convert_to_int(
+        &mut self,
+        inst: &Inst,
+        ty: IntType,
+        double: bool,
+        slow: CodeLabel,
+    ) -> Result<(), IcedError> {
+        let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
+        let exact = self.a.create_label();
+        let a = &mut self.a;
+        if inst.rm == Rm::Dyn {
+            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
+            a.jnz(slow)?;
+        }
+        let truncate = inst.rm == Rm::Rtz;
+        a.xorps(xmm1, xmm1)?;
+        if double {
+            a.movsd_2(xmm0, f(rs1))?;
+            if truncate {
+                a.cvttsd2si(rax, xmm0)?;
+            } else {
+                a.cvtsd2si(rax, xmm0)?;
+            }
+            a.cvtsi2sd(xmm1, rax)?;
+        } else {
+            a.cmp(f_upper(rs1), BOXED)?;
+            a.jne(slow)?;
+            a.movss(xmm0, fs(rs1))?;
+            if truncate {
+                a.cvttss2si(rax, xmm0)?;
+            } else {
+                a.cvtss2si(rax, xmm0)?;
+            }
+            a.cvtsi2ss(xmm1, rax)?;
+        }
+        match ty {
+            IntType::W => {
+                a.movsxd(rcx, eax)?;
+                a.cmp(rcx, rax)?;
+                a.jne(slow)?;
+            }
+            IntType::Wu => {
+                a.mov(rcx, rax)?;
+                a.shr(rcx, 32)?;
+                a.jnz(slow)?;
+            }
+            IntType::L => {
+                // Only -2^63 overflows a negation (x86's "integer indefinite" among them).
+                a.mov(rcx, rax)?;
+                a.neg(rcx)?;
+                a.jo(slow)?;
+            }
+            IntType::Lu => {
+                a.test(rax, rax)?;
+                a.js(slow)?;
+            }
+        }
+        // An integral operand converts back to itself (exactly: it fits the precision).
+        if double {
+            a.ucomisd(xmm1, xmm0)?;
+        } else {
+            a.ucomiss(xmm1, xmm0)?;
+        }
+        a.je(exact)?;
+        a.or(fcsr_slot(), FFLAGS_NX as i32)?;
+        a.or(mstatus_slot(), mstatus::FS as i32)?;
+        self.here(exact)?;
+        let a = &mut self.a;
+        if rd == 0 {
+            return Ok(());
+        }
+        // The 32-bit results are sign-extended, `wu`'s too.
+        let dst = regs::mapped(rd).map_or(rax, |h| h.q);
+        match ty {
+            IntType::W | IntType::Wu => a.movsxd(dst, eax)?,
+            IntType::L | IntType::Lu if dst != rax => a.mov(dst, rax)?,
+            IntType::L | IntType::Lu => {}
+        }
+        if regs::mapped(rd).is_none() {
+            super::write_x(a, rd, rax)?;
+        }
+        Ok(())
     }
 
     /// The sign injections (`fmv`, `fneg`, `fabs` among them). They raise no flag.
@@ -518,6 +774,17 @@ fn compute(
     let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
     let src = |r: u8| if double { f(r) } else { fs(r) };
     // Loads into a whole register first: no dependency on xmm0's old upper half.
+    match arith {
+        Arith::Narrow => {
+            a.movsd_2(xmm0, f(rs1))?;
+            return a.cvtsd2ss(xmm0, xmm0);
+        }
+        Arith::Widen => {
+            a.movss(xmm0, fs(rs1))?;
+            return a.cvtss2sd(xmm0, xmm0);
+        }
+        _ => {}
+    }
     if double {
         a.movsd_2(xmm0, f(rs1))?;
     } else {
@@ -550,6 +817,7 @@ fn compute(
         (Arith::Nmsub, false) => a.vfnmadd213ss(xmm0, xmm1, src(rs3)),
         (Arith::Nmadd, true) => a.vfnmsub213sd(xmm0, xmm1, src(rs3)),
         (Arith::Nmadd, false) => a.vfnmsub213ss(xmm0, xmm1, src(rs3)),
+        (Arith::Narrow | Arith::Widen, _) => unreachable!("converted above"),
     }
 }
 
