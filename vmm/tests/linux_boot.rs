@@ -288,9 +288,12 @@ fn comparable(log: &[String]) -> Vec<&String> {
 }
 
 #[test]
-fn linux_on_qemu_prints_the_same_lines() {
+fn linux_on_qemu_prints_the_same_lines_as_on_both_engines() {
     let dir = scratch("linux-vs-qemu");
     let (ours, our_text, _) = boot(EngineKind::Interp, &dir);
+    let dbt_dir = dir.join("dbt");
+    std::fs::create_dir_all(&dbt_dir).unwrap();
+    let (translated, translated_text, _) = boot(EngineKind::Dbt, &dbt_dir);
 
     let qemu_dir = dir.join("qemu");
     std::fs::create_dir_all(&qemu_dir).unwrap();
@@ -306,10 +309,13 @@ fn linux_on_qemu_prints_the_same_lines() {
     assert_eq!(status, Some(0), "{qemu_text}");
     check_transcript(&theirs);
     assert_eq!(ours, theirs);
+    assert_eq!(translated, theirs);
 
     let (a, b) = (kernel_log(&our_text), kernel_log(&qemu_text));
     assert!(a.len() > 30, "{our_text}");
     assert_eq!(comparable(&a), comparable(&b));
+    let t = kernel_log(&translated_text);
+    assert_eq!(comparable(&t), comparable(&b));
     assert_eq!(
         debugfs_cat(&qemu_disk, "/from-guest.txt"),
         "written by the guest\n"
