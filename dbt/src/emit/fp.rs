@@ -18,10 +18,17 @@
 //!   code), improperly NaN-boxed singles (the canonical NaN), NaN results (RISC-V's canonical
 //!   NaN and its NV rules for fused multiply-adds), underflow (tininess rules), FS Off.
 //!
+//! The others: the sign injections and moves are integer code (the helper only for
+//! improperly boxed singles); `feq`/`flt`/`fle` are an unordered compare, with the helper for
+//! NaN operands; `fcvt` from integers is host code when the precision holds the integer
+//! exactly (no flag, any rounding mode), `fcvt` to integers when it truncates or rounds to
+//! nearest even and the result fits (NX from converting back); loads and stores take the
+//! inline TLB test, with the helper on a miss.
+//!
 //! Translated code relies on MXCSR's controls (round to nearest, exceptions masked, no
 //! flush-to-zero or denormals-are-zero), which the System V ABI keeps across calls: the first
-//! FP operation of a block loads [`MXCSR_CLEAN`] anyway, so the host thread's settings never
-//! matter.
+//! FP operation of a block that rounds loads [`MXCSR_CLEAN`] anyway, so the host thread's
+//! settings never matter.
 //!
 //! `mstatus.FS`: the first FP instruction of a block tests that FS is not Off (the helper
 //! raises the illegal instruction otherwise); later ones in the block need not, as only a CSR
@@ -48,7 +55,7 @@ const MXCSR_CLEAN: u32 = 0x1f80;
 /// MXCSR flags after which the helper decides: invalid (1), denormal operand (2), underflow
 /// (0x10).
 const MXCSR_FALLBACK: u32 = 0x13;
-/// MXCSR flags the fast path accrues: divide-by-zero (4), overflow (8), precision (0x20).
+/// MXCSR flags the flagged path accrues: divide-by-zero (4), overflow (8), precision (0x20).
 const MXCSR_ACCRUED: u32 = 0x2c;
 /// Multiplying the accrued MXCSR flags by this moves ZE (bit 2) to bit 11, OE (bit 3) to bit
 /// 10 and PE (bit 5) to bit 8, so that bits 8..11 shifted down are fflags' NX (0), OF (2) and
