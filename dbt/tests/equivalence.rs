@@ -138,6 +138,8 @@ enum Item {
     Compress(bool),
     /// An integer or floating-point instruction.
     Inst(I),
+    /// Items in a row (a run of floating-point instructions, which share a block).
+    Seq(Vec<Item>),
     /// `li`.
     Li(u8, i64),
     /// `li t3, a; li t4, b; inst` with `inst` reading `t3` and `t4` (folded at translation).
@@ -435,15 +437,14 @@ fn fp() -> impl Strategy<Value = Item> {
         select(ops(|c| c == Class::Fp)),
         dst(),
         src(),
-        0u8..32,
-        0u8..32,
-        0u8..32,
+        (0u8..32, 0u8..32, 0u8..32, 0u8..32),
         rm(),
     )
-        .prop_filter_map("encodes", |(op, rd, xs, f1, f2, f3, rm)| {
+        .prop_filter_map("encodes", |(op, rd, xs, (f1, f2, f3, fd), rm)| {
             let ops = op.info().fmt.operands();
             let rs1 = if ops.rs1 == RegFile::X { xs } else { f1 };
-            let rd = if ops.rd == RegFile::X { rd } else { f3 };
+            // `make` takes an f destination as `rs[2] ^ rd`.
+            let rd = if ops.rd == RegFile::X { rd } else { f3 ^ fd };
             make(op, rd, [rs1, f2, f3], 0, rm).map(|i| Item::Inst(I(i)))
         })
 }
@@ -514,13 +515,14 @@ fn hot_fp() -> impl Strategy<Value = Item> {
         select(hot),
         dst(),
         src(),
-        (freg(), freg(), freg()),
+        (freg(), freg(), freg(), freg()),
         prop_oneof![4 => Just(Rm::Dyn), 2 => Just(Rm::Rne), 2 => Just(Rm::Rtz), 1 => rm()],
     )
-        .prop_filter_map("encodes", |(op, rd, xs, (f1, f2, f3), rm)| {
+        .prop_filter_map("encodes", |(op, rd, xs, (f1, f2, f3, fd), rm)| {
             let ops = op.info().fmt.operands();
             let rs1 = if ops.rs1 == RegFile::X { xs } else { f1 };
-            let rd = if ops.rd == RegFile::X { rd } else { f3 };
+            // `make` takes an f destination as `rs[2] ^ rd`.
+            let rd = if ops.rd == RegFile::X { rd } else { f3 ^ fd };
             // Sometimes the same register twice (`fmv`, `fneg`, `fabs`, squares).
             let f2 = if f2 == 5 { rs1 } else { f2 };
             make(op, rd, [rs1, f2, f3], 0, rm).map(|i| Item::Inst(I(i)))
@@ -588,6 +590,15 @@ const F_SPECIAL: [u64; 54] = [
     0x7fff_ffff_3f80_0000,
 ];
 
+fn fp_mem() -> impl Strategy<Value = Item> {
+    (
+        select(vec![Op::Flw, Op::Fld, Op::Fsw, Op::Fsd]),
+        prop_oneof![3 => 0u8..6, 1 => 0u8..32],
+        data_off(),
+    )
+        .prop_map(|(op, reg, off)| Item::FpMem { op, reg, off })
+}
+
 fn data_off() -> impl Strategy<Value = i32> {
     prop_oneof![2 => -12i32..12, 1 => -2048i32..2048, 1 => (-256i32..256).prop_map(|k| k * 8)]
 }
@@ -609,12 +620,7 @@ fn memory(env: Env) -> impl Strategy<Value = Item> {
             rs2,
             base
         }),
-        (
-            select(vec![Op::Flw, Op::Fld, Op::Fsw, Op::Fsd]),
-            0u8..32,
-            data_off()
-        )
-            .prop_map(|(op, reg, off)| Item::FpMem { op, reg, off }),
+        fp_mem(),
     ]
 }
 
@@ -705,6 +711,9 @@ fn simple_leaf(env: Env) -> impl Strategy<Value = Item> {
         3 => memory(env),
         1 => fp(),
         2 => hot_fp(),
+        // Runs that share a block, with FP loads and stores among them (results feeding
+        // later instructions through the translator's xmm cache).
+        1 => prop::collection::vec(prop_oneof![4 => hot_fp(), 1 => fp_mem()], 2..8).prop_map(Item::Seq),
         1 => (select(&FREE[..]), value()).prop_map(|(r, v)| Item::Li(r, v)),
     ]
 }
@@ -950,6 +959,7 @@ impl Gen {
         match it {
             Item::Compress(on) => self.set_compress(*on),
             Item::Inst(i) => self.put(i.0),
+            Item::Seq(items) => self.items(items),
             Item::Li(r, v) => self.li(*r, *v),
             Item::Folded(i, a, b) => {
                 self.li(T3, *a);

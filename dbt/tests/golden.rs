@@ -122,13 +122,24 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
     add("flw", vec![inst(Op::Flw, 1, A1, 0, 8)]);
     add("fsd", vec![inst(Op::Fsd, 0, A1, 2, 8)]);
     add("fsw", vec![inst(Op::Fsw, 0, A1, 2, 8)]);
-    // FS is tested once per block and set Dirty once; MXCSR is reset once.
+    // An integer load may call a helper (on a TLB miss), which clobbers xmm registers: the
+    // fadd reads ft1 from the hart, not from the xmm register the fld left it in.
+    add(
+        "fld_ld_fadd",
+        vec![
+            inst(Op::Fld, 1, A1, 0, 8),
+            inst(Op::Ld, A0, A1, 0, 16),
+            inst(Op::FaddD, 1, 1, 3, 0),
+        ],
+    );
+    // FS is tested once per block and set Dirty once; MXCSR is reset once; the fadd reads
+    // ft1 from the xmm register the fmul left it in, and the fsd stores it from there.
     add(
         "fld_fmul_fadd_fsd",
         vec![
             inst(Op::Fld, 1, A1, 0, 8),
             fp(Op::FmulD, Dyn),
-            fp(Op::FaddD, Dyn),
+            inst(Op::FaddD, 1, 1, 3, 0),
             inst(Op::Fsd, 0, A1, 1, 8),
         ],
     );

@@ -25,6 +25,10 @@
 //! nearest even and the result fits (NX from converting back); loads and stores take the
 //! inline TLB test, with the helper on a miss.
 //!
+//! Within a block, the f registers that loads and double-precision arithmetic produce stay in
+//! xmm2-xmm15 as well as in the hart ([`XmmCache`]), so dependent instructions read registers
+//! instead of waiting for store-to-load forwarding.
+//!
 //! Translated code relies on MXCSR's controls (round to nearest, exceptions masked, no
 //! flush-to-zero or denormals-are-zero), which the System V ABI keeps across calls: the first
 //! FP operation of a block that rounds loads [`MXCSR_CLEAN`] anyway, so the host thread's
@@ -303,6 +307,100 @@ pub(crate) struct SlowPath {
     resume: CodeLabel,
     /// The flagged path's entry, for an arithmetic instruction.
     flagged: Option<CodeLabel>,
+    /// The xmm register that holds `rd` after the instruction, if one does.
+    rd_xmm: Option<AsmRegisterXmm>,
+    /// What the cache holds after the instruction: the helper's path reloads it.
+    held: Vec<(AsmRegisterXmm, u8)>,
+}
+
+/// How many f registers a block keeps in xmm registers (xmm2-xmm15; xmm0 and xmm1 are
+/// scratch).
+const CACHE_SLOTS: usize = 14;
+
+const XMMS: [AsmRegisterXmm; 16] = [
+    xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14,
+    xmm15,
+];
+
+/// The f registers that xmm registers hold at a point of a block, as the emitter goes, so
+/// that FP operations read their operands from registers rather than through store-to-load
+/// forwarding from the hart. Write-through: the hart always has every f register too, so exits
+/// and helpers need nothing. A helper call clobbers every xmm register: the paths of an FP
+/// instruction that call one reload the cache before rejoining, and a node that may call one
+/// on a path of its own (integer memory access, helper node) empties it.
+#[derive(Debug, Default)]
+pub(crate) struct XmmCache {
+    /// Per slot (xmm2 + slot): the f register and when it was last used (for eviction).
+    slots: [Option<(u8, u32)>; CACHE_SLOTS],
+    clock: u32,
+    /// The last node [`Emitter::float`] saw.
+    last: Option<usize>,
+}
+
+impl XmmCache {
+    /// The xmm register holding f register `r`, if any.
+    fn lookup(&mut self, r: u8) -> Option<AsmRegisterXmm> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, s)| match s {
+                Some((held, used)) if *held == r => {
+                    *used = clock;
+                    Some(XMMS[i + 2])
+                }
+                _ => None,
+            })
+    }
+
+    /// The xmm register to hold f register `r` from now on: its own, a free one or the least
+    /// recently used.
+    fn assign(&mut self, r: u8) -> AsmRegisterXmm {
+        if let Some(x) = self.lookup(r) {
+            return x;
+        }
+        let slot = (0..CACHE_SLOTS)
+            .min_by_key(|&i| self.slots[i].map_or(0, |(_, used)| used))
+            .expect("slots");
+        self.slots[slot] = Some((r, self.clock));
+        XMMS[slot + 2]
+    }
+
+    /// Forgets f register `r` (written where the cache does not follow).
+    fn forget(&mut self, r: u8) {
+        for s in &mut self.slots {
+            if s.is_some_and(|(held, _)| held == r) {
+                *s = None;
+            }
+        }
+    }
+
+    fn held(&self) -> Vec<(AsmRegisterXmm, u8)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|(r, _)| (XMMS[i + 2], r)))
+            .collect()
+    }
+}
+
+/// An operand: an xmm register of the cache, or the f register in the hart (sized for the
+/// precision).
+#[derive(Clone, Copy)]
+enum Src {
+    X(AsmRegisterXmm),
+    M(AsmMemoryOperand),
+}
+
+/// `a.$m(dst, src)` for either kind of [`Src`].
+macro_rules! op_src {
+    ($a:expr, $m:ident, $dst:expr, $src:expr) => {
+        match $src {
+            Src::X(x) => $a.$m($dst, x),
+            Src::M(m) => $a.$m($dst, m),
+        }
+    };
 }
 
 impl Emitter<'_> {
@@ -323,6 +421,15 @@ impl Emitter<'_> {
         if rounds(&self.block.nodes[k]) && !self.block.nodes[..k].iter().any(rounds) {
             load_clean_mxcsr(&mut self.a)?;
         }
+        // A node since the last FP one may have called a helper on a path of its own.
+        let since = self.float_cache.last.map_or(0, |l| l + 1);
+        if self.block.nodes[since..k]
+            .iter()
+            .any(|n| matches!(n.kind, NodeKind::Memory | NodeKind::Helper))
+        {
+            self.float_cache = XmmCache::default();
+        }
+        self.float_cache.last = Some(k);
         let first_fp = !self.block.nodes[..k].iter().any(|n| is_fp(&n.inst));
         // fsgnj.d and the moves cannot fail but for FS Off.
         let may_fail = first_fp
@@ -336,8 +443,12 @@ impl Emitter<'_> {
             self.a.jz(slow)?;
         }
         let mut flagged = None;
+        let mut rd_xmm = None;
         match op {
-            FloatOp::Arith(arith) => flagged = Some(self.arith(&inst, arith, double, slow)?),
+            FloatOp::Arith(arith) => {
+                let (label, xmm) = self.arith(&inst, arith, double, slow)?;
+                (flagged, rd_xmm) = (Some(label), xmm);
+            }
             FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
             FloatOp::Compare(cmp) => self.compare(&inst, cmp, double, slow)?,
             FloatOp::FromInt(ty) => self.convert_from_int(&inst, ty, double, slow)?,
@@ -345,6 +456,9 @@ impl Emitter<'_> {
             FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
             FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
             FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
+        }
+        if writes_f(&inst) && !matches!(op, FloatOp::Arith(_) | FloatOp::Load) {
+            self.float_cache.forget(inst.rd.num());
         }
         self.here(resume)?;
         // After every path (the helper's sets it too; again is harmless).
@@ -357,27 +471,47 @@ impl Emitter<'_> {
                 label: slow,
                 resume,
                 flagged,
+                rd_xmm,
+                held: self.float_cache.held(),
             });
         }
         Ok(())
     }
 
     /// Add, subtract, multiply, divide, square root, fused multiply-add: the checks and the
-    /// fast path. Returns the entry of the flagged path, which [`Self::float_slow_path`] emits.
+    /// fast path. Returns the entry of the flagged path, which [`Self::float_slow_path`] emits,
+    /// and the xmm register that holds `rd` after it (a double result only: a single's upper
+    /// half in xmm is not its NaN box).
     fn arith(
         &mut self,
         inst: &Inst,
         arith: Arith,
         double: bool,
         slow: CodeLabel,
-    ) -> Result<CodeLabel, IcedError> {
+    ) -> Result<(CodeLabel, Option<AsmRegisterXmm>), IcedError> {
         let flagged = self.a.create_label();
-        let a = &mut self.a;
         let single_inputs = match arith {
             Arith::Narrow => false,
             Arith::Widen => true,
             _ => !double,
         };
+        let cache = &mut self.float_cache;
+        let mut src = |r: u8| match cache.lookup(r) {
+            Some(x) => Src::X(x),
+            None => Src::M(if single_inputs { fs(r) } else { f(r) }),
+        };
+        let srcs = [
+            src(inst.rs1.num()),
+            src(inst.rs2.num()),
+            src(inst.rs3.num()),
+        ];
+        let rd_xmm = if double {
+            Some(self.float_cache.assign(inst.rd.num()))
+        } else {
+            self.float_cache.forget(inst.rd.num());
+            None
+        };
+        let a = &mut self.a;
         if single_inputs {
             // An improperly boxed single is the canonical NaN: the helper's case.
             let sources = arith.sources(inst);
@@ -398,7 +532,7 @@ impl Emitter<'_> {
             a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FFLAGS_NX as i32)?;
             a.jz(flagged)?;
         }
-        compute(a, inst, arith, double)?;
+        compute(a, arith, double, srcs)?;
         // The biased exponent, from 2 (above the smallest normal) to the largest finite.
         if double {
             a.movq(rax, xmm0)?;
@@ -415,12 +549,20 @@ impl Emitter<'_> {
         }
         a.ja(flagged)?;
         store_result(a, inst, double)?;
-        Ok(flagged)
+        if let Some(x) = rd_xmm {
+            a.movaps(x, xmm0)?;
+        }
+        Ok((flagged, rd_xmm))
     }
 
     /// The flagged path of an arithmetic instruction: run again with MXCSR cleared, and its
     /// flags read and accrued; the helper if MXCSR or the result says so.
-    fn flagged_arith(&mut self, k: usize, slow: CodeLabel) -> Result<(), IcedError> {
+    fn flagged_arith(
+        &mut self,
+        k: usize,
+        slow: CodeLabel,
+        rd_xmm: Option<AsmRegisterXmm>,
+    ) -> Result<(), IcedError> {
         let inst = self.block.nodes[k].inst;
         let Some((FloatOp::Arith(arith), double)) = float_op(inst.op) else {
             unreachable!("only arithmetic has a flagged path")
@@ -431,7 +573,18 @@ impl Emitter<'_> {
             a.jnz(slow)?;
         }
         load_clean_mxcsr(a)?;
-        compute(a, &inst, arith, double)?;
+        let single_inputs = match arith {
+            Arith::Narrow => false,
+            Arith::Widen => true,
+            _ => !double,
+        };
+        let src = |r: u8| Src::M(if single_inputs { fs(r) } else { f(r) });
+        let srcs = [
+            src(inst.rs1.num()),
+            src(inst.rs2.num()),
+            src(inst.rs3.num()),
+        ];
+        compute(a, arith, double, srcs)?;
         a.stmxcsr(mxcsr_scratch())?;
         a.test(mxcsr_scratch(), MXCSR_FALLBACK)?;
         a.jnz(slow)?;
@@ -444,6 +597,9 @@ impl Emitter<'_> {
         }
         a.jp(slow)?;
         store_result(a, &inst, double)?;
+        if let Some(x) = rd_xmm {
+            a.movaps(x, xmm0)?;
+        }
         a.mov(eax, mxcsr_scratch())?;
         a.and(eax, MXCSR_ACCRUED)?;
         a.imul_3(eax, eax, MXCSR_TO_FFLAGS_MUL as i32)?;
@@ -735,10 +891,20 @@ impl Emitter<'_> {
         a.jne(slow)?;
         a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
         let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
+        let cached = if store {
+            self.float_cache.lookup(rs2)
+        } else if double {
+            Some(self.float_cache.assign(rd))
+        } else {
+            self.float_cache.forget(rd);
+            None
+        };
+        let a = &mut self.a;
         match (store, double) {
             (false, true) => {
                 a.mov(rax, qword_ptr(rsi))?;
-                a.mov(f(rd), rax)
+                a.mov(f(rd), rax)?;
+                a.movq(cached.expect("assigned"), rax)
             }
             (false, false) => {
                 a.mov(eax, dword_ptr(rsi))?;
@@ -746,14 +912,20 @@ impl Emitter<'_> {
                 a.mov(f_upper(rd), BOXED)
             }
             // `fsw` stores the low half whatever the boxing.
-            (true, true) => {
-                a.mov(rax, f(rs2))?;
-                a.mov(qword_ptr(rsi), rax)
-            }
-            (true, false) => {
-                a.mov(eax, fs(rs2))?;
-                a.mov(dword_ptr(rsi), eax)
-            }
+            (true, true) => match cached {
+                Some(x) => a.movsd_2(qword_ptr(rsi), x),
+                None => {
+                    a.mov(rax, f(rs2))?;
+                    a.mov(qword_ptr(rsi), rax)
+                }
+            },
+            (true, false) => match cached {
+                Some(x) => a.movss(dword_ptr(rsi), x),
+                None => {
+                    a.mov(eax, fs(rs2))?;
+                    a.mov(dword_ptr(rsi), eax)
+                }
+            },
         }
     }
 
@@ -762,69 +934,80 @@ impl Emitter<'_> {
     pub(super) fn float_slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
         if let Some(flagged) = slow.flagged {
             self.here(flagged)?;
-            self.flagged_arith(slow.k, slow.label)?;
+            self.flagged_arith(slow.k, slow.label, slow.rd_xmm)?;
             self.a.jmp(slow.resume)?;
         }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
+        for (x, r) in slow.held {
+            self.a.movsd_2(x, f(r))?;
+        }
         self.a.jmp(slow.resume)
     }
 }
 
-/// Computes `inst` into `xmm0`.
+/// Computes the operation into `xmm0` from `srcs` (`rs1`, `rs2`, `rs3`).
 fn compute(
     a: &mut CodeAssembler,
-    inst: &Inst,
     arith: Arith,
     double: bool,
+    srcs: [Src; 3],
 ) -> Result<(), IcedError> {
-    let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
-    let src = |r: u8| if double { f(r) } else { fs(r) };
-    // Loads into a whole register first: no dependency on xmm0's old upper half.
+    let [s1, s2, s3] = srcs;
+    // Whole-register loads first: no dependency on xmm0's old upper half.
+    let load = |a: &mut CodeAssembler, dst: AsmRegisterXmm, s: Src, double: bool| match s {
+        Src::X(x) => a.movaps(dst, x),
+        Src::M(m) if double => a.movsd_2(dst, m),
+        Src::M(m) => a.movss(dst, m),
+    };
     match arith {
         Arith::Narrow => {
-            a.movsd_2(xmm0, f(rs1))?;
+            load(a, xmm0, s1, true)?;
             return a.cvtsd2ss(xmm0, xmm0);
         }
         Arith::Widen => {
-            a.movss(xmm0, fs(rs1))?;
+            load(a, xmm0, s1, false)?;
             return a.cvtss2sd(xmm0, xmm0);
         }
         _ => {}
     }
-    if double {
-        a.movsd_2(xmm0, f(rs1))?;
-    } else {
-        a.movss(xmm0, fs(rs1))?;
-    }
+    load(a, xmm0, s1, double)?;
     if arith.is_fused() {
-        if double {
-            a.movsd_2(xmm1, f(rs2))?;
-        } else {
-            a.movss(xmm1, fs(rs2))?;
-        }
+        load(a, xmm1, s2, double)?;
     }
     // RISC-V's fnmsub is x86's fnmadd and the other way round.
     match (arith, double) {
-        (Arith::Add, true) => a.addsd(xmm0, src(rs2)),
-        (Arith::Add, false) => a.addss(xmm0, src(rs2)),
-        (Arith::Sub, true) => a.subsd(xmm0, src(rs2)),
-        (Arith::Sub, false) => a.subss(xmm0, src(rs2)),
-        (Arith::Mul, true) => a.mulsd(xmm0, src(rs2)),
-        (Arith::Mul, false) => a.mulss(xmm0, src(rs2)),
-        (Arith::Div, true) => a.divsd(xmm0, src(rs2)),
-        (Arith::Div, false) => a.divss(xmm0, src(rs2)),
+        (Arith::Add, true) => op_src!(a, addsd, xmm0, s2),
+        (Arith::Add, false) => op_src!(a, addss, xmm0, s2),
+        (Arith::Sub, true) => op_src!(a, subsd, xmm0, s2),
+        (Arith::Sub, false) => op_src!(a, subss, xmm0, s2),
+        (Arith::Mul, true) => op_src!(a, mulsd, xmm0, s2),
+        (Arith::Mul, false) => op_src!(a, mulss, xmm0, s2),
+        (Arith::Div, true) => op_src!(a, divsd, xmm0, s2),
+        (Arith::Div, false) => op_src!(a, divss, xmm0, s2),
         (Arith::Sqrt, true) => a.sqrtsd(xmm0, xmm0),
         (Arith::Sqrt, false) => a.sqrtss(xmm0, xmm0),
-        (Arith::Madd, true) => a.vfmadd213sd(xmm0, xmm1, src(rs3)),
-        (Arith::Madd, false) => a.vfmadd213ss(xmm0, xmm1, src(rs3)),
-        (Arith::Msub, true) => a.vfmsub213sd(xmm0, xmm1, src(rs3)),
-        (Arith::Msub, false) => a.vfmsub213ss(xmm0, xmm1, src(rs3)),
-        (Arith::Nmsub, true) => a.vfnmadd213sd(xmm0, xmm1, src(rs3)),
-        (Arith::Nmsub, false) => a.vfnmadd213ss(xmm0, xmm1, src(rs3)),
-        (Arith::Nmadd, true) => a.vfnmsub213sd(xmm0, xmm1, src(rs3)),
-        (Arith::Nmadd, false) => a.vfnmsub213ss(xmm0, xmm1, src(rs3)),
-        (Arith::Narrow | Arith::Widen, _) => unreachable!("converted above"),
+        (fused, double) => {
+            macro_rules! fma {
+                ($m:ident) => {
+                    match s3 {
+                        Src::X(x) => a.$m(xmm0, xmm1, x),
+                        Src::M(m) => a.$m(xmm0, xmm1, m),
+                    }
+                };
+            }
+            match (fused, double) {
+                (Arith::Madd, true) => fma!(vfmadd213sd),
+                (Arith::Madd, false) => fma!(vfmadd213ss),
+                (Arith::Msub, true) => fma!(vfmsub213sd),
+                (Arith::Msub, false) => fma!(vfmsub213ss),
+                (Arith::Nmsub, true) => fma!(vfnmadd213sd),
+                (Arith::Nmsub, false) => fma!(vfnmadd213ss),
+                (Arith::Nmadd, true) => fma!(vfnmsub213sd),
+                (Arith::Nmadd, false) => fma!(vfnmsub213ss),
+                _ => unreachable!("handled above"),
+            }
+        }
     }
 }
 

@@ -180,6 +180,8 @@ pub(crate) struct Emitter<'a> {
     deferred: Vec<memory::SlowPath>,
     /// The FP instructions' fallbacks, out of line too.
     float_paths: Vec<fp::SlowPath>,
+    /// The f registers xmm registers hold at this point of the block.
+    float_cache: fp::XmmCache,
 }
 
 impl<'a> Emitter<'a> {
@@ -190,6 +192,7 @@ impl<'a> Emitter<'a> {
             env,
             deferred: Vec::new(),
             float_paths: Vec::new(),
+            float_cache: fp::XmmCache::default(),
         })
     }
 
