@@ -44,14 +44,9 @@ use iced_x86::IcedError;
 use ospite_interp::csr::mstatus;
 use ospite_interp::Hart;
 use ospite_isa::{Class, Inst, Op, RegFile, Rm};
-use ospite_mmu::tlb::{
-    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
-};
-use ospite_mmu::PAGE_SHIFT;
 
 use super::{regs, Emitter, HostFeatures};
 use crate::ir::NodeKind;
-use crate::state::JitState;
 
 /// The MXCSR translated FP code runs with: every exception masked, round to nearest even, no
 /// flush-to-zero or denormals-are-zero, flags clear (the value Rust code runs with too).
@@ -862,34 +857,8 @@ impl Emitter<'_> {
         slow: CodeLabel,
     ) -> Result<(), IcedError> {
         let store = op == FloatOp::Store;
-        let width: i32 = if double { 8 } else { 4 };
-        let a = &mut self.a;
-        // rsi = the virtual address.
-        match regs::mapped(inst.rs1.num()) {
-            Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
-            _ => {
-                super::read_x(a, rsi, inst.rs1.num())?;
-                if inst.imm != 0 {
-                    a.add(rsi, inst.imm)?;
-                }
-            }
-        }
-        // rax = the fast-table entry.
-        a.mov(rax, rsi)?;
-        a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
-        a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
-        let table = if store {
-            JitState::OFFSET_STORE_TABLE
-        } else {
-            JitState::OFFSET_LOAD_TABLE
-        };
-        a.add(rax, qword_ptr(rbp + table as i32))?;
-        // The page and the alignment bits against the tag (flags never match).
-        a.mov(rcx, rsi)?;
-        a.and(rcx, -(1i32 << PAGE_SHIFT) | (width - 1))?;
-        a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
-        a.jne(slow)?;
-        a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+        let width = if double { 8 } else { 4 };
+        super::memory::tlb_hit_test(&mut self.a, inst, store, width, slow)?;
         let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         let cached = if store {
             self.float_cache.lookup(rs2)

@@ -6,7 +6,7 @@
 
 use iced_x86::code_asm::*;
 use iced_x86::IcedError;
-use ospite_isa::Class;
+use ospite_isa::{Class, Inst};
 use ospite_mmu::tlb::{
     FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
 };
@@ -22,6 +22,44 @@ pub(super) struct SlowPath {
     resume: CodeLabel,
 }
 
+/// The inline TLB hit test of a load or store of `width` bytes at `imm(rs1)` of `inst`:
+/// leaves the host address in `rsi`, or goes to `slow` on a miss, a flagged page or a
+/// misaligned access. Uses `rax` and `rcx`.
+pub(super) fn tlb_hit_test(
+    a: &mut CodeAssembler,
+    inst: &Inst,
+    store: bool,
+    width: u8,
+    slow: CodeLabel,
+) -> Result<(), IcedError> {
+    // rsi = the virtual address.
+    match regs::mapped(inst.rs1.num()) {
+        Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
+        _ => {
+            super::read_x(a, rsi, inst.rs1.num())?;
+            if inst.imm != 0 {
+                a.add(rsi, inst.imm)?;
+            }
+        }
+    }
+    // rax = the fast-table entry.
+    a.mov(rax, rsi)?;
+    a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
+    a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
+    let table = if store {
+        JitState::OFFSET_STORE_TABLE
+    } else {
+        JitState::OFFSET_LOAD_TABLE
+    };
+    a.add(rax, qword_ptr(rbp + table as i32))?;
+    // The page and the alignment bits against the tag (flags never match).
+    a.mov(rcx, rsi)?;
+    a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;
+    a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
+    a.jne(slow)?;
+    a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))
+}
+
 impl Emitter<'_> {
     /// A load or store, node `k`.
     pub(super) fn memory(&mut self, k: usize) -> Result<(), IcedError> {
@@ -33,33 +71,8 @@ impl Emitter<'_> {
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
+        tlb_hit_test(&mut self.a, &inst, store, width, slow)?;
         let a = &mut self.a;
-        // rsi = the virtual address.
-        match regs::mapped(inst.rs1.num()) {
-            Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
-            _ => {
-                super::read_x(a, rsi, inst.rs1.num())?;
-                if inst.imm != 0 {
-                    a.add(rsi, inst.imm)?;
-                }
-            }
-        }
-        // rax = the fast-table entry.
-        a.mov(rax, rsi)?;
-        a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
-        a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
-        let table = if store {
-            JitState::OFFSET_STORE_TABLE
-        } else {
-            JitState::OFFSET_LOAD_TABLE
-        };
-        a.add(rax, qword_ptr(rbp + table as i32))?;
-        // The page and the alignment bits against the tag (flags never match).
-        a.mov(rcx, rsi)?;
-        a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;
-        a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
-        a.jne(slow)?;
-        a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
         if store {
             let (q, d, w, b) = match regs::mapped(inst.rs2.num()) {
                 Some(h) => (h.q, h.d, h.w, h.b),
