@@ -877,22 +877,6 @@ fn inst(op: Op, rd: u8, rs1: u8, rs2: u8, imm: i32) -> Inst {
     i
 }
 
-/// The interpreter misses its own store to cached code after a store to other bytes of the
-/// same page (see `interpreter_sees_its_own_store_to_code_after_a_store_to_data_in_the_page`):
-/// until that is fixed, a program that modifies its code stores its code-page data in the data
-/// region instead.
-const AVOID_CLEAN_PAGE_BUG: bool = true;
-
-fn modifies_code(items: &[Item]) -> bool {
-    items.iter().any(|i| match i {
-        Item::SmcAhead { .. } | Item::SmcLoop { .. } => true,
-        Item::If { body, .. } | Item::Loop { body, .. } | Item::Skip(_, body) => {
-            modifies_code(body)
-        }
-        _ => false,
-    })
-}
-
 struct Gen {
     a: Assembler,
     /// Whether [`Item::StoreCodeData`] stores next to the code (else in the data region).
@@ -1196,7 +1180,7 @@ fn assemble(case: &Case, env: Env, base: u64, c_ext: bool, c_branches: bool) -> 
     let slot = a.new_label();
     let mut g = Gen {
         a,
-        code_data: !(AVOID_CLEAN_PAGE_BUG && modifies_code(&case.items)),
+        code_data: true,
         env,
         c_ext,
         compress: false,
@@ -1612,7 +1596,6 @@ fn interrupt_enabled_by_a_csr_write_is_taken_before_the_next_block() {
 }
 
 #[test]
-#[ignore = "interp: a store to data in a page with cached code marks the page clean, so a later store to its code is missed"]
 fn interpreter_sees_its_own_store_to_code_after_a_store_to_data_in_the_page() {
     let items = vec![
         Item::StoreCodeData {

@@ -309,6 +309,14 @@ impl<B> DecodeCache<B> {
         }
     }
 
+    /// Whether any instruction of the physical page holding `pa` is cached.
+    #[inline]
+    pub fn holds_page(&self, pa: u64) -> bool {
+        let ppn = pa >> 12;
+        self.filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
+            && self.index.contains_key(&ppn)
+    }
+
     /// Whether a cached instruction overlaps the `len` bytes at physical address `pa` (which
     /// must not cross a page). Data that shares a page with code can then be written without
     /// dropping the page.

@@ -360,16 +360,20 @@ fn stores_to_code<B: Bus>(
     rest: u64,
 ) -> StoreCheck {
     let ctx = hart.translate_ctx();
-    let mut hit = |at: u64, len: u64| {
+    let mut translate = |at: u64| {
         hart.mmu
             .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
-            .is_ok_and(|pa| cache.holds_code(pa.0, len))
+            .ok()
     };
-    if hit(va, len) || (rest != 0 && hit(next, rest)) {
-        StoreCheck::Code
-    } else {
-        StoreCheck::NoCode((rest == 0).then_some(va >> 12))
+    let first = translate(va);
+    let hit = |pa: Option<PhysAddr>, len: u64| pa.is_some_and(|pa| cache.holds_code(pa.0, len));
+    if hit(first, len) || (rest != 0 && hit(translate(next), rest)) {
+        return StoreCheck::Code;
     }
+    // Only a page with no cached code at all may skip later checks: a store to data beside
+    // cached code says nothing about the next store to that code.
+    let clean = rest == 0 && first.is_some_and(|pa| !cache.holds_page(pa.0));
+    StoreCheck::NoCode(clean.then_some(va >> 12))
 }
 
 impl<B: Bus> Interpreter<B> {

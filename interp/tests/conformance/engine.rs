@@ -71,3 +71,31 @@ fn store_to_code_then_fence_i_runs_the_new_code() {
     let cpu = run(&patch_program(true));
     assert_eq!(x(&cpu, A1), 3);
 }
+
+#[test]
+fn own_store_to_cached_code_is_seen_after_a_store_to_data_beside_it() {
+    // As `patch_program`, with a store to a data word of the same page (past L) before the
+    // patch: that store finds no code under it, which must not excuse the next store's check.
+    let mut new = Inst::new(Op::Addi);
+    new.rd = Reg::new(A0);
+    new.imm = 2;
+    let word = new.encode().unwrap();
+    let mut p = Asm::new();
+    p.li(T1, i64::from(word as i32));
+    p.i(Op::Auipc, T0, 0, 0);
+    let auipc = p.here() - 4;
+    let l_off = p.here() + 4 * 6;
+    p.i(Op::Addi, T0, T0, l_off - auipc); // t0 = &L
+    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L
+    p.s(Op::Sw, ZERO, T0, 12); // the data word after L's three instructions
+    p.s(Op::Sw, T1, T0, 0); // patch L
+    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L again
+    p.ebreak();
+    assert_eq!(p.here(), l_off);
+    p.i(Op::Addi, A0, ZERO, 1)
+        .r(Op::Add, A1, A1, A0)
+        .i(Op::Jalr, ZERO, RA, 0);
+    p.word(0);
+    let cpu = run(&p);
+    assert_eq!(x(&cpu, A1), 3);
+}
