@@ -30,8 +30,7 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
     let (hart, bus, code_map) = unsafe { (&mut *st.hart, &*(st.bus as *const B), &*st.code_map) };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         hart.set_pc(pc);
-        // The MMU does not repeat an address it noted last, so that one is looked at too.
-        let noted = hart.mmu().code_writes().len().saturating_sub(1);
+        let noted = hart.mmu().code_writes().len();
         match execute_unretired(hart, bus, inst) {
             Ok(_) => {
                 let stores = matches!(

@@ -661,6 +661,9 @@ impl<B: Bus> Engine for Dbt<B> {
                 hart.check_interrupts();
             }
             let (used, reason) = self.run_chunk(left.min(CHUNK));
+            // Stores to data beside translated code are noted and left for later: handled
+            // once a chunk at least, the notes stay few.
+            self.take_code_writes();
             left -= used;
             if let Some(reason) = reason {
                 return reason;

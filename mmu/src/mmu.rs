@@ -55,9 +55,9 @@ impl Mmu {
 
     #[cold]
     fn note_code_write(&mut self, phys: u64) {
-        if self.code_writes.last() != Some(&phys) {
-            self.code_writes.push(phys);
-        }
+        // Every store is noted, repeats included: a translator tells which notes a given
+        // instruction made by the length before and after it.
+        self.code_writes.push(phys);
     }
 
     /// The TLB (for translated code's layout and pointer, and the counters).

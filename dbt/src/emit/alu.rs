@@ -30,34 +30,12 @@ pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
 /// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`.
 pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
     use Op::*;
-    if emit_in_place(a, inst)? {
-        return Ok(());
+    if is_two_operand(inst.op) {
+        return two_operand(a, inst);
     }
     let (r1, r2, imm) = (inst.rs1.num(), inst.rs2.num(), inst.imm);
     let uimm = imm as u32;
     match inst.op {
-        Add | Sub | And | Or | Xor | Mul => {
-            op_x!(a, mov, rax, r1)?;
-            match inst.op {
-                Add => op_x!(a, add, rax, r2)?,
-                Sub => op_x!(a, sub, rax, r2)?,
-                And => op_x!(a, and, rax, r2)?,
-                Or => op_x!(a, or, rax, r2)?,
-                Xor => op_x!(a, xor, rax, r2)?,
-                _ => op_x!(a, imul_2, rax, r2)?,
-            }
-        }
-        Addi | Andi | Ori | Xori => {
-            op_x!(a, mov, rax, r1)?;
-            match inst.op {
-                // `mv` is `addi rd, rs, 0`.
-                Addi if imm == 0 => {}
-                Addi => a.add(rax, imm)?,
-                Andi => a.and(rax, imm)?,
-                Ori => a.or(rax, imm)?,
-                _ => a.xor(rax, imm)?,
-            }
-        }
         Slt | Sltu | Slti | Sltiu => {
             op_x!(a, mov, rax, r1)?;
             match inst.op {
@@ -81,30 +59,9 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
                 _ => a.ror(rax, cl)?,
             }
         }
-        Slli | Srli | Srai | Rori => {
+        Rori => {
             op_x!(a, mov, rax, r1)?;
-            match inst.op {
-                Slli => a.shl(rax, uimm)?,
-                Srli => a.shr(rax, uimm)?,
-                Srai => a.sar(rax, uimm)?,
-                _ => a.ror(rax, uimm)?,
-            }
-        }
-        Addw | Subw | Mulw => {
-            op_xd!(a, mov, eax, r1)?;
-            match inst.op {
-                Addw => op_xd!(a, add, eax, r2)?,
-                Subw => op_xd!(a, sub, eax, r2)?,
-                _ => op_xd!(a, imul_2, eax, r2)?,
-            }
-            a.movsxd(rax, eax)?;
-        }
-        // `sext.w` is `addiw rd, rs, 0`.
-        Addiw if imm == 0 => op_xd!(a, movsxd, rax, r1)?,
-        Addiw => {
-            op_xd!(a, mov, eax, r1)?;
-            a.add(eax, imm)?;
-            a.movsxd(rax, eax)?;
+            a.ror(rax, uimm)?;
         }
         Sllw | Srlw | Sraw | Rolw | Rorw => {
             op_xd!(a, mov, eax, r1)?;
@@ -118,14 +75,9 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
             }
             a.movsxd(rax, eax)?;
         }
-        Slliw | Srliw | Sraiw | Roriw => {
+        Roriw => {
             op_xd!(a, mov, eax, r1)?;
-            match inst.op {
-                Slliw => a.shl(eax, uimm)?,
-                Srliw => a.shr(eax, uimm)?,
-                Sraiw => a.sar(eax, uimm)?,
-                _ => a.ror(eax, uimm)?,
-            }
+            a.ror(eax, uimm)?;
             a.movsxd(rax, eax)?;
         }
         Mulh | Mulhu => {
@@ -262,73 +214,98 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
     super::write_x(a, inst.rd.num(), rax)
 }
 
-/// The common two-operand forms, computed straight in `rd`'s host register when it has one
-/// (`mov rd, rs1; op rd, rs2`): no trip through `rax`. Returns whether it emitted `inst`.
-fn emit_in_place(a: &mut CodeAssembler, inst: &Inst) -> Result<bool, IcedError> {
+/// Whether `op` is computed as `mov dst, rs1; op dst, rs2/imm` (sign-extended after, for the
+/// W forms), which [`two_operand`] emits.
+fn is_two_operand(op: Op) -> bool {
     use Op::*;
-    let Some(h) = super::regs::mapped(inst.rd.num()) else {
-        return Ok(false);
-    };
+    matches!(
+        op,
+        Add | Sub
+            | And
+            | Or
+            | Xor
+            | Mul
+            | Addw
+            | Subw
+            | Mulw
+            | Addi
+            | Andi
+            | Ori
+            | Xori
+            | Slli
+            | Srli
+            | Srai
+            | Addiw
+            | Slliw
+            | Srliw
+            | Sraiw
+    )
+}
+
+/// A two-operand form, computed straight in `rd`'s host register when it has one (no trip
+/// through `rax`), else in `rax` and then written to `rd`.
+fn two_operand(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
+    use Op::*;
     let (rd, mut r1, mut r2, imm) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num(), inst.imm);
     let with_reg = matches!(
         inst.op,
         Add | Sub | And | Or | Xor | Mul | Addw | Subw | Mulw
     );
-    let with_imm = matches!(
-        inst.op,
-        Addi | Andi | Ori | Xori | Slli | Srli | Srai | Addiw | Slliw | Srliw | Sraiw
-    );
-    if !(with_reg || with_imm) {
-        return Ok(false);
-    }
-    if with_reg && r2 == rd && r1 != rd {
+    let mut in_place = super::regs::mapped(rd);
+    if in_place.is_some() && with_reg && r2 == rd && r1 != rd {
         // Writing rd first would lose rs2: swap when the order does not matter.
         if matches!(inst.op, Sub | Subw) {
-            return Ok(false);
+            in_place = None;
+        } else {
+            std::mem::swap(&mut r1, &mut r2);
         }
-        std::mem::swap(&mut r1, &mut r2);
     }
+    let (q, d) = in_place.map_or((rax, eax), |h| (h.q, h.d));
     let word = matches!(inst.op, Addw | Subw | Mulw | Addiw | Slliw | Srliw | Sraiw);
     if inst.op == Addiw && imm == 0 {
         // `sext.w`: one sign-extending move.
-        return op_xd!(a, movsxd, h.q, r1).map(|()| true);
-    }
-    if r1 != rd {
+        op_xd!(a, movsxd, q, r1)?;
+    } else {
+        if in_place.is_none() || r1 != rd {
+            if word {
+                op_xd!(a, mov, d, r1)?;
+            } else {
+                op_x!(a, mov, q, r1)?;
+            }
+        }
+        let uimm = imm as u32;
+        match inst.op {
+            Add => op_x!(a, add, q, r2)?,
+            Sub => op_x!(a, sub, q, r2)?,
+            And => op_x!(a, and, q, r2)?,
+            Or => op_x!(a, or, q, r2)?,
+            Xor => op_x!(a, xor, q, r2)?,
+            Mul => op_x!(a, imul_2, q, r2)?,
+            Addw => op_xd!(a, add, d, r2)?,
+            Subw => op_xd!(a, sub, d, r2)?,
+            Mulw => op_xd!(a, imul_2, d, r2)?,
+            Addi if imm != 0 => a.add(q, imm)?,
+            Andi => a.and(q, imm)?,
+            Ori if imm != 0 => a.or(q, imm)?,
+            Xori if imm != 0 => a.xor(q, imm)?,
+            Slli if uimm != 0 => a.shl(q, uimm)?,
+            Srli if uimm != 0 => a.shr(q, uimm)?,
+            Srai if uimm != 0 => a.sar(q, uimm)?,
+            Addiw if imm != 0 => a.add(d, imm)?,
+            Slliw if uimm != 0 => a.shl(d, uimm)?,
+            Srliw if uimm != 0 => a.shr(d, uimm)?,
+            Sraiw if uimm != 0 => a.sar(d, uimm)?,
+            // A zero immediate (`mv` is `addi rd, rs, 0`): the move was the whole operation.
+            _ => {}
+        }
         if word {
-            op_xd!(a, mov, h.d, r1)?;
-        } else {
-            op_x!(a, mov, h.q, r1)?;
+            a.movsxd(q, d)?;
         }
     }
-    let uimm = imm as u32;
-    match inst.op {
-        Add => op_x!(a, add, h.q, r2)?,
-        Sub => op_x!(a, sub, h.q, r2)?,
-        And => op_x!(a, and, h.q, r2)?,
-        Or => op_x!(a, or, h.q, r2)?,
-        Xor => op_x!(a, xor, h.q, r2)?,
-        Mul => op_x!(a, imul_2, h.q, r2)?,
-        Addw => op_xd!(a, add, h.d, r2)?,
-        Subw => op_xd!(a, sub, h.d, r2)?,
-        Mulw => op_xd!(a, imul_2, h.d, r2)?,
-        Addi if imm != 0 => a.add(h.q, imm)?,
-        Andi => a.and(h.q, imm)?,
-        Ori if imm != 0 => a.or(h.q, imm)?,
-        Xori if imm != 0 => a.xor(h.q, imm)?,
-        Slli if uimm != 0 => a.shl(h.q, uimm)?,
-        Srli if uimm != 0 => a.shr(h.q, uimm)?,
-        Srai if uimm != 0 => a.sar(h.q, uimm)?,
-        Addiw if imm != 0 => a.add(h.d, imm)?,
-        Slliw if uimm != 0 => a.shl(h.d, uimm)?,
-        Srliw if uimm != 0 => a.shr(h.d, uimm)?,
-        Sraiw if uimm != 0 => a.sar(h.d, uimm)?,
-        // A zero immediate: the move was the whole operation.
-        _ => {}
+    if in_place.is_none() {
+        super::write_x(a, rd, rax)?;
     }
-    if word {
-        a.movsxd(h.q, h.d)?;
-    }
-    Ok(true)
+    Ok(())
 }
 
 /// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).

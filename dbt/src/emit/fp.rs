@@ -585,11 +585,7 @@ impl Emitter<'_> {
         a.jnz(slow)?;
         // A NaN compares unordered with itself (every invalid operation gives one, and so
         // does a NaN operand).
-        if double {
-            a.ucomisd(xmm0, xmm0)?;
-        } else {
-            a.ucomiss(xmm0, xmm0)?;
-        }
+        ucomis(a, double, xmm0, xmm0)?;
         a.jp(slow)?;
         store_result(a, &inst, double)?;
         if let Some(x) = rd_xmm {
@@ -761,11 +757,7 @@ impl Emitter<'_> {
             }
         }
         // An integral operand converts back to itself (exactly: it fits the precision).
-        if double {
-            a.ucomisd(xmm1, xmm0)?;
-        } else {
-            a.ucomiss(xmm1, xmm0)?;
-        }
+        ucomis(a, double, xmm1, xmm0)?;
         a.je(exact)?;
         a.or(fcsr_slot(), FFLAGS_NX as i32)?;
         a.or(mstatus_slot(), mstatus::FS as i32)?;
@@ -977,6 +969,20 @@ fn compute(
                 _ => unreachable!("handled above"),
             }
         }
+    }
+}
+
+/// `ucomisd`/`ucomiss` of two registers: compares `x` with `y` in the precision of `double`.
+fn ucomis(
+    a: &mut CodeAssembler,
+    double: bool,
+    x: AsmRegisterXmm,
+    y: AsmRegisterXmm,
+) -> Result<(), IcedError> {
+    if double {
+        a.ucomisd(x, y)
+    } else {
+        a.ucomiss(x, y)
     }
 }
 

@@ -35,7 +35,12 @@ fn stop_request_is_honoured_once() {
 /// Runs `addi a0, zero, 1` at L, overwrites it with `addi a0, zero, 2` (then `fence.i` if
 /// `fence`), runs it again: `a1` ends as 3.
 pub fn patch_program(fence: bool) -> Asm {
-    // Runs `addi a0, zero, 1` at L, overwrites it with `addi a0, zero, 2`, runs it again.
+    patching(fence, false)
+}
+
+/// [`patch_program`], with (`data_beside`) a store to a data word of L's page just before the
+/// patch.
+fn patching(fence: bool, data_beside: bool) -> Asm {
     let mut new = Inst::new(Op::Addi);
     new.rd = Reg::new(A0);
     new.imm = 2;
@@ -44,9 +49,12 @@ pub fn patch_program(fence: bool) -> Asm {
     p.li(T1, i64::from(word as i32));
     p.i(Op::Auipc, T0, 0, 0);
     let auipc = p.here() - 4;
-    let l_off = p.here() + 4 * 5 + if fence { 4 } else { 0 };
+    let l_off = p.here() + 4 * 5 + 4 * i32::from(fence) + 4 * i32::from(data_beside);
     p.i(Op::Addi, T0, T0, l_off - auipc); // t0 = &L
     p.i(Op::Jal, RA, 0, l_off - p.here()); // call L
+    if data_beside {
+        p.s(Op::Sw, ZERO, T0, 12); // the data word after L's three instructions
+    }
     p.s(Op::Sw, T1, T0, 0);
     if fence {
         p.op(Op::FenceI);
@@ -57,6 +65,9 @@ pub fn patch_program(fence: bool) -> Asm {
     p.i(Op::Addi, A0, ZERO, 1)
         .r(Op::Add, A1, A1, A0)
         .i(Op::Jalr, ZERO, RA, 0);
+    if data_beside {
+        p.word(0);
+    }
     p
 }
 
@@ -74,28 +85,7 @@ fn store_to_code_then_fence_i_runs_the_new_code() {
 
 #[test]
 fn own_store_to_cached_code_is_seen_after_a_store_to_data_beside_it() {
-    // As `patch_program`, with a store to a data word of the same page (past L) before the
-    // patch: that store finds no code under it, which must not excuse the next store's check.
-    let mut new = Inst::new(Op::Addi);
-    new.rd = Reg::new(A0);
-    new.imm = 2;
-    let word = new.encode().unwrap();
-    let mut p = Asm::new();
-    p.li(T1, i64::from(word as i32));
-    p.i(Op::Auipc, T0, 0, 0);
-    let auipc = p.here() - 4;
-    let l_off = p.here() + 4 * 6;
-    p.i(Op::Addi, T0, T0, l_off - auipc); // t0 = &L
-    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L
-    p.s(Op::Sw, ZERO, T0, 12); // the data word after L's three instructions
-    p.s(Op::Sw, T1, T0, 0); // patch L
-    p.i(Op::Jal, RA, 0, l_off - p.here()); // call L again
-    p.ebreak();
-    assert_eq!(p.here(), l_off);
-    p.i(Op::Addi, A0, ZERO, 1)
-        .r(Op::Add, A1, A1, A0)
-        .i(Op::Jalr, ZERO, RA, 0);
-    p.word(0);
-    let cpu = run(&p);
+    // That store finds no code under it, which must not excuse the next store's check.
+    let cpu = run(&patching(false, true));
     assert_eq!(x(&cpu, A1), 3);
 }
