@@ -559,7 +559,9 @@ impl<B: Bus> Dbt<B> {
     }
 
     /// Runs up to `chunk` instructions; returns those attempted and why it stopped, if early.
-    fn run_chunk(&mut self, chunk: u64) -> (u64, Option<StopReason>) {
+    /// Unless `exact`, a block the chunk's end would cut is left for the next chunk rather than
+    /// interpreted up to the end (only the caller's whole budget must end exactly).
+    fn run_chunk(&mut self, chunk: u64, exact: bool) -> (u64, Option<StopReason>) {
         let mut left = chunk;
         while left > 0 {
             let code = match self.next(left) {
@@ -599,6 +601,7 @@ impl<B: Bus> Dbt<B> {
                     self.take_code_writes();
                     return (chunk - left, None);
                 }
+                ExitCode::Budget if !exact => return (chunk - left, None),
                 ExitCode::Budget => {
                     let (used, stop) = self.interpret(left);
                     left -= used;
@@ -660,7 +663,7 @@ impl<B: Bus> Engine for Dbt<B> {
             if hart.wakeup_pending() != 0 {
                 hart.check_interrupts();
             }
-            let (used, reason) = self.run_chunk(left.min(CHUNK));
+            let (used, reason) = self.run_chunk(left.min(CHUNK), left <= CHUNK);
             // Stores to data beside translated code are noted and left for later: handled
             // once a chunk at least, the notes stay few.
             self.take_code_writes();

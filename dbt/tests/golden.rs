@@ -25,6 +25,8 @@ const A2: u8 = 12;
 const A3: u8 = 13;
 const RA: u8 = 1;
 const T0: u8 = 5;
+const S1: u8 = 9;
+const S2: u8 = 18;
 
 fn inst(op: Op, rd: u8, rs1: u8, rs2: u8, imm: i32) -> Inst {
     let mut i = Inst::new(op);
@@ -202,6 +204,17 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Addi, T0, T0, 0, -1),
             inst(Op::Add, A0, A0, T0, 0),
             inst(Op::Bne, 0, T0, 0, -8),
+        ],
+    );
+    // s1 and s2 live in the hart between blocks: the loop moves them into host registers for
+    // its iterations (and back when it leaves, or when the load's miss path calls out).
+    add(
+        "loop_with_unmapped_registers",
+        vec![
+            inst(Op::Ld, A0, S2, 0, 0),
+            inst(Op::Addi, S2, S2, 0, 8),
+            inst(Op::Add, S1, S1, A0, 0),
+            inst(Op::Bne, 0, S2, A1, -12),
         ],
     );
     v

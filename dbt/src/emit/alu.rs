@@ -7,7 +7,7 @@ use iced_x86::code_asm::*;
 use iced_x86::IcedError;
 use ospite_isa::{Inst, Op};
 
-use super::{x, HostFeatures};
+use super::{x, Asm, HostFeatures};
 
 /// Whether `op` has native code here (the rest run through the interpreter's semantics).
 pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
@@ -28,7 +28,7 @@ pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
 }
 
 /// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`.
-pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
+pub(crate) fn emit(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
     use Op::*;
     if is_two_operand(inst.op) {
         return two_operand(a, inst);
@@ -153,15 +153,15 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
                 _ => a.cmova(rax, rcx)?,
             }
         }
-        SextB => match super::regs::mapped(r1) {
+        SextB => match a.regs.get(r1) {
             Some(h) => a.movsx(rax, h.b)?,
             None => a.movsx(rax, byte_ptr(super::x_addr(r1)))?,
         },
-        SextH => match super::regs::mapped(r1) {
+        SextH => match a.regs.get(r1) {
             Some(h) => a.movsx(rax, h.w)?,
             None => a.movsx(rax, word_ptr(super::x_addr(r1)))?,
         },
-        ZextH => match super::regs::mapped(r1) {
+        ZextH => match a.regs.get(r1) {
             Some(h) => a.movzx(eax, h.w)?,
             None => a.movzx(eax, word_ptr(super::x_addr(r1)))?,
         },
@@ -199,7 +199,7 @@ pub(crate) fn emit(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> 
         CzeroEqz | CzeroNez => {
             op_x!(a, mov, rax, r1)?;
             a.xor(ecx, ecx)?;
-            match super::regs::mapped(r2) {
+            match a.regs.get(r2) {
                 Some(h) => a.cmp(h.q, 0)?,
                 None => a.cmp(x(r2), 0)?,
             }
@@ -244,14 +244,21 @@ fn is_two_operand(op: Op) -> bool {
 
 /// A two-operand form, computed straight in `rd`'s host register when it has one (no trip
 /// through `rax`), else in `rax` and then written to `rd`.
-fn two_operand(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
+fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
     use Op::*;
     let (rd, mut r1, mut r2, imm) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num(), inst.imm);
     let with_reg = matches!(
         inst.op,
         Add | Sub | And | Or | Xor | Mul | Addw | Subw | Mulw
     );
-    let mut in_place = super::regs::mapped(rd);
+    if with_reg && r1 == 0 && !matches!(inst.op, Sub | Subw) {
+        // `x0 op rs2` is `rs2 op x0` (`mv` is `add rd, x0, rs2`).
+        std::mem::swap(&mut r1, &mut r2);
+    }
+    // With x0 the second operand of these, the first is the result (`mv`, or `sext.w` for
+    // the W forms).
+    let identity = r2 == 0 && matches!(inst.op, Add | Sub | Or | Xor | Addw | Subw);
+    let mut in_place = a.regs.get(rd);
     if in_place.is_some() && with_reg && r2 == rd && r1 != rd {
         // Writing rd first would lose rs2: swap when the order does not matter.
         if matches!(inst.op, Sub | Subw) {
@@ -275,6 +282,7 @@ fn two_operand(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
         }
         let uimm = imm as u32;
         match inst.op {
+            _ if identity => {}
             Add => op_x!(a, add, q, r2)?,
             Sub => op_x!(a, sub, q, r2)?,
             And => op_x!(a, and, q, r2)?,
@@ -309,7 +317,7 @@ fn two_operand(a: &mut CodeAssembler, inst: &Inst) -> Result<(), IcedError> {
 }
 
 /// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).
-fn divide(a: &mut CodeAssembler, op: Op, r1: u8, r2: u8, word: bool) -> Result<(), IcedError> {
+fn divide(a: &mut Asm, op: Op, r1: u8, r2: u8, word: bool) -> Result<(), IcedError> {
     use Op::*;
     let signed = matches!(op, Div | Rem | Divw | Remw);
     let quotient = matches!(op, Div | Divu | Divw | Divuw);

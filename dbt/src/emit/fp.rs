@@ -45,7 +45,7 @@ use ospite_interp::csr::mstatus;
 use ospite_interp::Hart;
 use ospite_isa::{Class, Inst, Op, RegFile, Rm};
 
-use super::{regs, Emitter, HostFeatures};
+use super::{Asm, Emitter, HostFeatures};
 use crate::ir::NodeKind;
 
 /// The MXCSR translated FP code runs with: every exception masked, round to nearest even, no
@@ -635,7 +635,7 @@ impl Emitter<'_> {
             Compare::Lt => a.setb(al)?,
             Compare::Le => a.setbe(al)?,
         }
-        match regs::mapped(rd) {
+        match a.regs.get(rd) {
             Some(h) => a.movzx(h.d, al),
             None => {
                 a.movzx(eax, al)?;
@@ -767,13 +767,13 @@ impl Emitter<'_> {
             return Ok(());
         }
         // The 32-bit results are sign-extended, `wu`'s too.
-        let dst = regs::mapped(rd).map_or(rax, |h| h.q);
+        let dst = a.regs.get(rd).map_or(rax, |h| h.q);
         match ty {
             IntType::W | IntType::Wu => a.movsxd(dst, eax)?,
             IntType::L | IntType::Lu if dst != rax => a.mov(dst, rax)?,
             IntType::L | IntType::Lu => {}
         }
-        if regs::mapped(rd).is_none() {
+        if a.regs.get(rd).is_none() {
             super::write_x(a, rd, rax)?;
         }
         Ok(())
@@ -908,15 +908,10 @@ impl Emitter<'_> {
 }
 
 /// Computes the operation into `xmm0` from `srcs` (`rs1`, `rs2`, `rs3`).
-fn compute(
-    a: &mut CodeAssembler,
-    arith: Arith,
-    double: bool,
-    srcs: [Src; 3],
-) -> Result<(), IcedError> {
+fn compute(a: &mut Asm, arith: Arith, double: bool, srcs: [Src; 3]) -> Result<(), IcedError> {
     let [s1, s2, s3] = srcs;
     // Whole-register loads first: no dependency on xmm0's old upper half.
-    let load = |a: &mut CodeAssembler, dst: AsmRegisterXmm, s: Src, double: bool| match s {
+    let load = |a: &mut Asm, dst: AsmRegisterXmm, s: Src, double: bool| match s {
         Src::X(x) => a.movaps(dst, x),
         Src::M(m) if double => a.movsd_2(dst, m),
         Src::M(m) => a.movss(dst, m),
@@ -974,7 +969,7 @@ fn compute(
 
 /// `ucomisd`/`ucomiss` of two registers: compares `x` with `y` in the precision of `double`.
 fn ucomis(
-    a: &mut CodeAssembler,
+    a: &mut Asm,
     double: bool,
     x: AsmRegisterXmm,
     y: AsmRegisterXmm,
@@ -987,7 +982,7 @@ fn ucomis(
 }
 
 /// Writes `xmm0` to `rd` (NaN-boxed for a single).
-fn store_result(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+fn store_result(a: &mut Asm, inst: &Inst, double: bool) -> Result<(), IcedError> {
     let rd = inst.rd.num();
     if double {
         a.movsd_2(f(rd), xmm0)
@@ -997,33 +992,33 @@ fn store_result(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), 
     }
 }
 
-fn load_clean_mxcsr(a: &mut CodeAssembler) -> Result<(), IcedError> {
+fn load_clean_mxcsr(a: &mut Asm) -> Result<(), IcedError> {
     a.mov(mxcsr_scratch(), MXCSR_CLEAN)?;
     a.ldmxcsr(mxcsr_scratch())
 }
 
 /// `fmv.x.w` (sign-extended) and `fmv.x.d`: the raw bits, whatever the boxing.
-fn move_to_x(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+fn move_to_x(a: &mut Asm, inst: &Inst, double: bool) -> Result<(), IcedError> {
     let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
     if rd == 0 {
         return Ok(());
     }
-    let dst = regs::mapped(rd).map_or(rax, |h| h.q);
+    let dst = a.regs.get(rd).map_or(rax, |h| h.q);
     if double {
         a.mov(dst, f(rs1))?;
     } else {
         a.movsxd(dst, fs(rs1))?;
     }
-    if regs::mapped(rd).is_none() {
+    if a.regs.get(rd).is_none() {
         super::write_x(a, rd, rax)?;
     }
     Ok(())
 }
 
 /// `fmv.w.x` (NaN-boxed) and `fmv.d.x`.
-fn move_from_x(a: &mut CodeAssembler, inst: &Inst, double: bool) -> Result<(), IcedError> {
+fn move_from_x(a: &mut Asm, inst: &Inst, double: bool) -> Result<(), IcedError> {
     let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
-    match (regs::mapped(rs1), double) {
+    match (a.regs.get(rs1), double) {
         (Some(h), true) => a.mov(f(rd), h.q),
         (Some(h), false) => {
             a.mov(fs(rd), h.d)?;

@@ -12,7 +12,7 @@ use ospite_mmu::tlb::{
 };
 use ospite_mmu::PAGE_SHIFT;
 
-use super::{regs, x, Emitter};
+use super::{x, Asm, Emitter};
 use crate::state::JitState;
 
 /// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
@@ -26,14 +26,14 @@ pub(super) struct SlowPath {
 /// leaves the host address in `rsi`, or goes to `slow` on a miss, a flagged page or a
 /// misaligned access. Uses `rax` and `rcx`.
 pub(super) fn tlb_hit_test(
-    a: &mut CodeAssembler,
+    a: &mut Asm,
     inst: &Inst,
     store: bool,
     width: u8,
     slow: CodeLabel,
 ) -> Result<(), IcedError> {
     // rsi = the virtual address.
-    match regs::mapped(inst.rs1.num()) {
+    match a.regs.get(inst.rs1.num()) {
         Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
         _ => {
             super::read_x(a, rsi, inst.rs1.num())?;
@@ -74,7 +74,7 @@ impl Emitter<'_> {
         tlb_hit_test(&mut self.a, &inst, store, width, slow)?;
         let a = &mut self.a;
         if store {
-            let (q, d, w, b) = match regs::mapped(inst.rs2.num()) {
+            let (q, d, w, b) = match a.regs.get(inst.rs2.num()) {
                 Some(h) => (h.q, h.d, h.w, h.b),
                 None => {
                     a.mov(rdx, x(inst.rs2.num()))?;
@@ -89,7 +89,7 @@ impl Emitter<'_> {
             }
         } else {
             // Straight into rd's host register when it has one.
-            let (q, d) = match regs::mapped(inst.rd.num()) {
+            let (q, d) = match a.regs.get(inst.rd.num()) {
                 Some(h) => (h.q, h.d),
                 None => (rax, eax),
             };
@@ -103,7 +103,7 @@ impl Emitter<'_> {
                 _ => a.mov(q, qword_ptr(rsi))?,
             }
             // A load into x0 still accesses memory (and may fault); the value is dropped.
-            if inst.rd.num() != 0 && regs::mapped(inst.rd.num()).is_none() {
+            if inst.rd.num() != 0 && a.regs.get(inst.rd.num()).is_none() {
                 super::write_x(a, inst.rd.num(), rax)?;
             }
         }

@@ -5,7 +5,9 @@
 //! `rdx` and `rsi` are scratch and nothing lives in them across instructions; `r15` holds the
 //! instruction budget. Eight hot guest registers live in `r8`-`r14` and `rdi` ([`regs`]); the
 //! others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
-//! exits precise.
+//! exits precise. A block that loops to its own start may run its iterations under a map of
+//! its own (the registers it uses most in those host registers), entered once before the first
+//! iteration and left on every way out.
 //!
 //! A block's code:
 //!
@@ -13,7 +15,8 @@
 //! entry:  sub r15, n ; jl budget_exit                          n = guest instructions
 //!         ...one piece per guest instruction...
 //!         terminal: a patchable `jmp rel32` per direct target in the same page (chaining),
-//!                   otherwise set the pc and return to the runtime
+//!                   otherwise set the pc and return to the runtime; a self-loop takes the
+//!                   budget of its next iteration and jumps back to its first instruction
 //! out of line: TLB-miss paths (call the interpreter's semantics), the budget exit; a helper
 //!         that ends the block (a fault, a store to code) sets the pc itself and leaves through
 //!         the shared helper exit, which gives back the budget of the instructions not reached
@@ -23,7 +26,7 @@
 /// slot in the hart.
 macro_rules! op_x {
     ($a:expr, $m:ident, $dst:expr, $r:expr) => {
-        match $crate::emit::regs::mapped($r) {
+        match $a.regs.get($r) {
             Some(h) => $a.$m($dst, h.q),
             None => $a.$m($dst, $crate::emit::x($r)),
         }
@@ -33,7 +36,7 @@ macro_rules! op_x {
 /// [`op_x!`] with the low 32 bits of guest register `r`.
 macro_rules! op_xd {
     ($a:expr, $m:ident, $dst:expr, $r:expr) => {
-        match $crate::emit::regs::mapped($r) {
+        match $a.regs.get($r) {
             Some(h) => $a.$m($dst, h.d),
             None => $a.$m($dst, $crate::emit::xd($r)),
         }
@@ -43,7 +46,7 @@ macro_rules! op_xd {
 /// `a.$m(xN)`: a one-operand instruction on guest register `r`.
 macro_rules! op1_x {
     ($a:expr, $m:ident, $r:expr) => {
-        match $crate::emit::regs::mapped($r) {
+        match $a.regs.get($r) {
             Some(h) => $a.$m(h.q),
             None => $a.$m($crate::emit::x($r)),
         }
@@ -130,31 +133,81 @@ pub(crate) fn x_addr(r: u8) -> AsmMemoryOperand {
     rbx + (Hart::OFFSET_X as i32 + 8 * i32::from(r))
 }
 
+/// A `CodeAssembler` that knows where guest registers live in the code it is assembling.
+pub(crate) struct Asm {
+    inner: CodeAssembler,
+    /// Where each guest register lives at this point of the code.
+    pub(crate) regs: regs::RegMap,
+}
+
+impl Asm {
+    fn new() -> Result<Asm, IcedError> {
+        Ok(Asm {
+            inner: CodeAssembler::new(64)?,
+            regs: regs::RegMap::STATIC,
+        })
+    }
+}
+
+impl std::ops::Deref for Asm {
+    type Target = CodeAssembler;
+    fn deref(&self) -> &CodeAssembler {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Asm {
+    fn deref_mut(&mut self) -> &mut CodeAssembler {
+        &mut self.inner
+    }
+}
+
 /// Reads guest register `r` into `dst`.
-pub(crate) fn read_x(a: &mut CodeAssembler, dst: AsmRegister64, r: u8) -> Result<(), IcedError> {
+pub(crate) fn read_x(a: &mut Asm, dst: AsmRegister64, r: u8) -> Result<(), IcedError> {
     op_x!(a, mov, dst, r)
 }
 
 /// Writes `src` to guest register `r` (not `x0`).
-pub(crate) fn write_x(a: &mut CodeAssembler, r: u8, src: AsmRegister64) -> Result<(), IcedError> {
-    match regs::mapped(r) {
+pub(crate) fn write_x(a: &mut Asm, r: u8, src: AsmRegister64) -> Result<(), IcedError> {
+    match a.regs.get(r) {
         Some(h) => a.mov(h.q, src),
         None => a.mov(x(r), src),
     }
 }
 
-/// Stores the mapped guest registers in `which` to the hart.
-fn spill(a: &mut CodeAssembler, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
-    for (r, h) in regs::MAP.iter().filter(|(r, h)| which(*r, h)) {
-        a.mov(x(*r), h.q)?;
+/// Stores the guest registers in `which` that live in host registers to the hart.
+fn spill(a: &mut Asm, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
+    let map = a.regs;
+    for (r, h) in map.pairs().filter(|(r, h)| which(*r, h)) {
+        a.mov(x(r), h.q)?;
     }
     Ok(())
 }
 
-/// Loads the mapped guest registers in `which` from the hart.
-fn reload(a: &mut CodeAssembler, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
-    for (r, h) in regs::MAP.iter().filter(|(r, h)| which(*r, h)) {
-        a.mov(h.q, x(*r))?;
+/// Loads the guest registers in `which` that live in host registers from the hart.
+fn reload(a: &mut Asm, which: impl Fn(u8, &regs::Host) -> bool) -> Result<(), IcedError> {
+    let map = a.regs;
+    for (r, h) in map.pairs().filter(|(r, h)| which(*r, h)) {
+        a.mov(h.q, x(r))?;
+    }
+    Ok(())
+}
+
+/// Moves the guest registers from where `from` keeps them to where `to` does, through the
+/// hart: each host register whose guest register differs is stored (if `dirty` says its
+/// value may differ from the hart's) and then loaded with its new guest register.
+fn remap(
+    a: &mut Asm,
+    from: &regs::RegMap,
+    to: &regs::RegMap,
+    dirty: impl Fn(u8) -> bool,
+) -> Result<(), IcedError> {
+    let moved = |r: u8| !regs::same(from.get(r), to.get(r));
+    for (r, h) in from.pairs().filter(|(r, _)| moved(*r) && dirty(*r)) {
+        a.mov(x(r), h.q)?;
+    }
+    for (r, h) in to.pairs().filter(|(r, _)| moved(*r)) {
+        a.mov(h.q, x(r))?;
     }
     Ok(())
 }
@@ -173,7 +226,7 @@ fn budget_slot() -> AsmMemoryOperand {
 
 /// Emission of one block.
 pub(crate) struct Emitter<'a> {
-    pub(crate) a: CodeAssembler,
+    pub(crate) a: Asm,
     block: &'a Block,
     env: Env,
     /// Out-of-line code, emitted after the terminal.
@@ -182,17 +235,23 @@ pub(crate) struct Emitter<'a> {
     float_paths: Vec<fp::SlowPath>,
     /// The f registers xmm registers hold at this point of the block.
     float_cache: fp::XmmCache,
+    /// Where a self-loop keeps guest registers while it iterates (`None`: the static map).
+    loop_map: Option<regs::RegMap>,
+    /// Under a loop map: where a helper's early exit goes to put the static map back first.
+    helper_leave: Option<CodeLabel>,
 }
 
 impl<'a> Emitter<'a> {
     fn new(block: &'a Block, env: Env) -> Result<Emitter<'a>, IcedError> {
         Ok(Emitter {
-            a: CodeAssembler::new(64)?,
+            a: Asm::new()?,
             block,
             env,
             deferred: Vec::new(),
             float_paths: Vec::new(),
             float_cache: fp::XmmCache::default(),
+            loop_map: None,
+            helper_leave: None,
         })
     }
 
@@ -214,6 +273,10 @@ impl<'a> Emitter<'a> {
         // and the call clobbers the caller-saved host registers.
         let (rs1, rs2, rd) = (node.inst.rs1.num(), node.inst.rs2.num(), node.inst.rd.num());
         let synced = move |r: u8, h: &regs::Host| h.caller_saved || r == rs1 || r == rs2 || r == rd;
+        let leave = match self.loop_map {
+            None => None,
+            Some(_) => Some(*self.helper_leave.get_or_insert(self.a.create_label())),
+        };
         let a = &mut self.a;
         spill(a, synced)?;
         a.mov(rdi, rbp)?;
@@ -224,7 +287,31 @@ impl<'a> Emitter<'a> {
         a.call(rax)?;
         a.test(eax, eax)?;
         reload(a, synced)?;
-        a.jne(self.env.helper_exit)
+        match leave {
+            Some(label) => a.jne(label),
+            None => a.jne(self.env.helper_exit),
+        }
+    }
+
+    /// Whether node writes may have made guest register `r` differ from the hart's copy under a
+    /// loop map (an f register of the same number counts too: harmless).
+    fn written(&self, r: u8) -> bool {
+        self.block.nodes.iter().any(|n| match n.kind {
+            NodeKind::Const { rd, .. } => rd == r,
+            NodeKind::Nop | NodeKind::Terminal => false,
+            _ => n.inst.rd.num() == r,
+        })
+    }
+
+    /// From the loop map back to the static map (no-op without a loop map).
+    fn leave_loop_map(&mut self) -> Result<(), IcedError> {
+        if let Some(local) = self.loop_map {
+            let dirty: Vec<bool> = (0..32).map(|r| self.written(r)).collect();
+            remap(&mut self.a, &local, &regs::RegMap::STATIC, |r| {
+                dirty[usize::from(r)]
+            })?;
+        }
+        Ok(())
     }
 
     /// Binds `label` here (to an empty instruction, so that labels never share one).
@@ -294,11 +381,59 @@ impl<'a> Emitter<'a> {
         self.exit(ExitCode::Jump)
     }
 
+    /// Whether the block goes on at its own start: its taken target, its fall-through or its
+    /// jump target.
+    fn is_self_loop(&self) -> bool {
+        let pc = self.block.pc;
+        match self.block.terminal {
+            Terminal::Jump { target } => target == pc,
+            Terminal::Branch {
+                taken, fallthrough, ..
+            } => taken == pc || fallthrough == pc,
+            _ => false,
+        }
+    }
+
+    /// How often each guest register is named by the block's nodes and terminal.
+    fn register_uses(&self) -> [u32; 32] {
+        let mut uses = [0u32; 32];
+        for n in &self.block.nodes {
+            // The fields of FP instructions may name f registers: only a heuristic is fed.
+            let i = &n.inst;
+            match n.kind {
+                NodeKind::Const { rd, .. } => uses[usize::from(rd)] += 1,
+                NodeKind::Nop | NodeKind::Terminal => {}
+                _ => {
+                    for r in [i.rs1.num(), i.rs2.num(), i.rd.num()] {
+                        uses[usize::from(r & 31)] += 1;
+                    }
+                }
+            }
+        }
+        if let Terminal::Branch { rs1, rs2, .. } = self.block.terminal {
+            uses[usize::from(rs1)] += 1;
+            uses[usize::from(rs2)] += 1;
+        }
+        uses[0] = 0;
+        uses
+    }
+
     fn body(&mut self) -> Result<(), IcedError> {
         let n = self.block.len();
         let budget_exit = self.a.create_label();
         self.a.sub(BUDGET, n as i32)?;
         self.a.jl(budget_exit)?;
+        let mut top = self.a.create_label();
+        if self.is_self_loop() {
+            let local = regs::RegMap::for_loop(&self.register_uses());
+            if !local.is_static() {
+                remap(&mut self.a, &regs::RegMap::STATIC, &local, |_| true)?;
+                self.loop_map = Some(local);
+                self.a.regs = local;
+            }
+            self.a.set_label(&mut top)?;
+            self.a.zero_bytes()?;
+        }
         for k in 0..self.block.nodes.len() {
             let node = self.block.nodes[k];
             match node.kind {
@@ -307,7 +442,7 @@ impl<'a> Emitter<'a> {
                 NodeKind::Helper => self.call_helper(k)?,
                 NodeKind::Float => self.float(k)?,
                 NodeKind::Const { rd, value } => {
-                    match (regs::mapped(rd), i32::try_from(value as i64)) {
+                    match (self.a.regs.get(rd), i32::try_from(value as i64)) {
                         // A 32-bit mov zero-extends: the short form for small non-negatives.
                         (Some(h), _) if value <= u64::from(u32::MAX) => {
                             self.a.mov(h.d, value as u32)?
@@ -323,12 +458,91 @@ impl<'a> Emitter<'a> {
                 NodeKind::Nop | NodeKind::Terminal => {}
             }
         }
-        self.terminal()?;
+        if self.is_self_loop() {
+            self.loop_terminal(top)?;
+        } else {
+            self.terminal()?;
+        }
+        // Slow paths return into the body: they run under its map.
+        if let Some(local) = self.loop_map {
+            self.a.regs = local;
+        }
         self.out_of_line()?;
+        if let Some(mut leave) = self.helper_leave.take() {
+            self.a.set_label(&mut leave)?;
+            self.leave_loop_map()?;
+            self.a.jmp(self.env.helper_exit)?;
+        }
+        self.a.regs = regs::RegMap::STATIC;
         self.here(budget_exit)?;
         self.a.add(BUDGET, n as i32)?;
         self.set_pc(self.block.pc)?;
         self.exit(ExitCode::Budget)
+    }
+
+    /// Compares the operands of a branch (flags for the condition's jump).
+    fn branch_compare(&mut self, rs1: u8, rs2: u8) -> Result<(), IcedError> {
+        match (self.a.regs.get(rs1), rs2) {
+            (Some(h), 0) => self.a.test(h.q, h.q),
+            (Some(h), _) => op_x!(self.a, cmp, h.q, rs2),
+            (None, _) => {
+                read_x(&mut self.a, rax, rs1)?;
+                op_x!(self.a, cmp, rax, rs2)
+            }
+        }
+    }
+
+    /// Jumps to `to` if `cond` holds (or does not, with `negate`) on the flags of [`Self::branch_compare`].
+    fn jump_if(&mut self, cond: Cond, negate: bool, to: CodeLabel) -> Result<(), IcedError> {
+        let a = &mut self.a;
+        match (cond, negate) {
+            (Cond::Eq, false) | (Cond::Ne, true) => a.je(to),
+            (Cond::Ne, false) | (Cond::Eq, true) => a.jne(to),
+            (Cond::Lt, false) | (Cond::Ge, true) => a.jl(to),
+            (Cond::Ge, false) | (Cond::Lt, true) => a.jge(to),
+            (Cond::Ltu, false) | (Cond::Geu, true) => a.jb(to),
+            (Cond::Geu, false) | (Cond::Ltu, true) => a.jae(to),
+        }
+    }
+
+    /// The end of a self-loop block: the next iteration jumps straight back to `top` if the
+    /// budget covers it (still under the loop map); leaving the loop, or running out of
+    /// budget, puts the static map back first.
+    fn loop_terminal(&mut self, top: CodeLabel) -> Result<(), IcedError> {
+        let pc = self.block.pc;
+        let n = self.block.len() as i32;
+        let mut other = None;
+        if let Terminal::Branch {
+            cond,
+            rs1,
+            rs2,
+            taken,
+            fallthrough,
+        } = self.block.terminal
+        {
+            let leave = self.a.create_label();
+            self.branch_compare(rs1, rs2)?;
+            // Leave when the branch goes to the other target.
+            self.jump_if(cond, taken == pc, leave)?;
+            other = Some((leave, if taken == pc { fallthrough } else { taken }));
+        }
+        self.a.sub(BUDGET, n)?;
+        self.a.jge(top)?;
+        self.a.add(BUDGET, n)?;
+        self.leave_loop_map()?;
+        self.a.regs = regs::RegMap::STATIC;
+        self.set_pc(pc)?;
+        self.exit(ExitCode::Budget)?;
+        if let Some((leave, target)) = other {
+            self.here(leave)?;
+            if let Some(local) = self.loop_map {
+                self.a.regs = local;
+            }
+            self.leave_loop_map()?;
+            self.a.regs = regs::RegMap::STATIC;
+            self.exit_to(target)?;
+        }
+        Ok(())
     }
 
     fn terminal(&mut self) -> Result<(), IcedError> {
@@ -342,21 +556,8 @@ impl<'a> Emitter<'a> {
                 fallthrough,
             } => {
                 let to_taken = self.a.create_label();
-                match regs::mapped(rs1) {
-                    Some(h) => op_x!(self.a, cmp, h.q, rs2)?,
-                    None => {
-                        read_x(&mut self.a, rax, rs1)?;
-                        op_x!(self.a, cmp, rax, rs2)?;
-                    }
-                }
-                match cond {
-                    Cond::Eq => self.a.je(to_taken)?,
-                    Cond::Ne => self.a.jne(to_taken)?,
-                    Cond::Lt => self.a.jl(to_taken)?,
-                    Cond::Ge => self.a.jge(to_taken)?,
-                    Cond::Ltu => self.a.jb(to_taken)?,
-                    Cond::Geu => self.a.jae(to_taken)?,
-                }
+                self.branch_compare(rs1, rs2)?;
+                self.jump_if(cond, false, to_taken)?;
                 self.exit_to(fallthrough)?;
                 self.here(to_taken)?;
                 self.exit_to(taken)
@@ -414,7 +615,7 @@ pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, Ic
 /// `code`; blocks leave through the epilogue, which stores them back, with the exit code in
 /// `rax`. Returns the code, the epilogue's offset in it and the helper exit's.
 pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError> {
-    let mut a = CodeAssembler::new(64)?;
+    let mut a = Asm::new()?;
     let mut epilogue = a.create_label();
     let mut helper_exit = a.create_label();
     for r in [rbx, rbp, r12, r13, r14, r15] {

@@ -48,9 +48,82 @@ pub(crate) const MAP: [(u8, Host); 8] = [
     (5, clobbered(host(r11, r11d, r11w, r11b))),  // t0
 ];
 
-/// Where guest register `r` lives in translated code: a host register, or `None` for the
-/// hart's memory.
-#[inline]
-pub(crate) fn mapped(r: u8) -> Option<Host> {
-    MAP.iter().find(|(g, _)| *g == r).map(|(_, h)| *h)
+/// Where each guest register lives in a stretch of translated code: a host register, or `None`
+/// for its slot in the hart. Blocks meet at the static map ([`RegMap::STATIC`]); a self-loop
+/// may run its iterations under a map of its own ([`RegMap::for_loop`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RegMap([Option<Host>; 32]);
+
+impl RegMap {
+    /// The map every block starts and ends with: [`MAP`].
+    pub(crate) const STATIC: RegMap = {
+        let mut m = [None; 32];
+        let mut i = 0;
+        while i < MAP.len() {
+            m[MAP[i].0 as usize] = Some(MAP[i].1);
+            i += 1;
+        }
+        RegMap(m)
+    };
+
+    /// The host register of guest register `r`, if it has one.
+    #[inline]
+    pub(crate) fn get(&self, r: u8) -> Option<Host> {
+        self.0[usize::from(r & 31)]
+    }
+
+    /// Every (guest register, host register) pair, in the order of the hosts in [`MAP`].
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (u8, Host)> + '_ {
+        MAP.iter().filter_map(|(_, h)| {
+            (0u8..32)
+                .find(|&r| self.get(r).is_some_and(|m| m.q == h.q))
+                .map(|r| (r, *h))
+        })
+    }
+
+    /// The map for a loop whose body uses guest register `r` `uses[r]` times: the host
+    /// registers go to the most used registers, those of the static map keeping their own.
+    /// Ties go to the lower register number, so the choice is deterministic.
+    pub(crate) fn for_loop(uses: &[u32; 32]) -> RegMap {
+        let mut order: Vec<u8> = (1u8..32).filter(|&r| uses[usize::from(r)] > 0).collect();
+        order.sort_by_key(|&r| std::cmp::Reverse(uses[usize::from(r)]));
+        order.truncate(MAP.len());
+        let mut m = [None; 32];
+        let mut free: Vec<Host> = Vec::new();
+        for (g, h) in MAP {
+            if order.contains(&g) {
+                m[usize::from(g)] = Some(h);
+            } else {
+                free.push(h);
+            }
+        }
+        // Callee-saved hosts first (they survive helper calls), for the most used.
+        free.sort_by_key(|h| h.caller_saved);
+        let mut free = free.into_iter();
+        for g in order {
+            if m[usize::from(g)].is_none() {
+                m[usize::from(g)] = free.next();
+            }
+        }
+        // Hosts nobody took keep their static register (unused in the loop: no moves).
+        for h in free {
+            let (g, _) = MAP.iter().find(|(_, s)| s.q == h.q).expect("a static host");
+            m[usize::from(*g)] = Some(h);
+        }
+        RegMap(m)
+    }
+
+    /// Whether the map is the static one.
+    pub(crate) fn is_static(&self) -> bool {
+        (0u8..32).all(|r| same(self.get(r), RegMap::STATIC.get(r)))
+    }
+}
+
+/// Whether two places of a guest register are the same.
+pub(crate) fn same(a: Option<Host>, b: Option<Host>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.q == b.q,
+        (None, None) => true,
+        _ => false,
+    }
 }
