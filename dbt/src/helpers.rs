@@ -20,10 +20,10 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
     pc: u64,
     unused: u64,
 ) -> u64 {
-    // SAFETY: translated code passes the state the runtime handed it (`rbp`), valid and not
-    // otherwise borrowed while the code runs; its hart and bus pointers were set by the runtime
-    // from live references for this run, and `inst` points into the block's instruction
-    // array, which lives as long as the block's code.
+    // SAFETY: translated code passes the state the runtime handed it (kept in its frame),
+    // valid and not otherwise borrowed while the code runs; its hart and bus pointers were set
+    // by the runtime from live references for this run, and `inst` points into the block's
+    // instruction array, which lives as long as the block's code.
     let (st, inst) = unsafe { (&mut *state, &*inst) };
     // SAFETY: as above: the runtime set these from a `&mut Hart`, a `&B` and a `&CodeMap`
     // that it does not use while translated code runs.

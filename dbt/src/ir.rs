@@ -72,6 +72,19 @@ impl Cond {
         })
     }
 
+    /// The condition code of the x86 `jcc` that jumps when the comparison holds after
+    /// `cmp rs1, rs2` (`0x0f 0x80 | code` is its `rel32` form).
+    pub(crate) fn x86_code(self) -> u8 {
+        match self {
+            Cond::Eq => 0x4,
+            Cond::Ne => 0x5,
+            Cond::Lt => 0xc,
+            Cond::Ge => 0xd,
+            Cond::Ltu => 0x2,
+            Cond::Geu => 0x3,
+        }
+    }
+
     /// Evaluates the comparison.
     pub fn holds(self, a: u64, b: u64) -> bool {
         match self {

@@ -138,7 +138,8 @@ pub struct Dbt<B: Bus> {
     generation: u64,
     /// A chain exit waiting for its target's code: (patch site, generation).
     pending_chain: Option<(u64, u64)>,
-    /// Block code → the patched jumps into it, to undo when the block is dropped.
+    /// Block code → the displacements of the patched jumps into it, to undo when the block is
+    /// dropped.
     incoming: HashMap<u64, Vec<u64>>,
     state: Box<JitState>,
     stats: DbtStats,
@@ -370,7 +371,7 @@ impl<B: Bus> Dbt<B> {
         if let Some(Entry::Hot { code, .. }) = self.blocks.remove(key) {
             for site in self.incoming.remove(&code).unwrap_or_default() {
                 // Back to a jump to the next instruction: the exit stub.
-                self.cache.patch_jump(site + 1, site + 5);
+                self.cache.patch_jump(site, site + 4);
             }
         }
     }
@@ -564,6 +565,12 @@ impl<B: Bus> Dbt<B> {
     fn run_chunk(&mut self, chunk: u64, exact: bool) -> (u64, Option<StopReason>) {
         let mut left = chunk;
         while left > 0 {
+            // Between blocks, as the interpreter does: an interrupt an instruction just enabled
+            // (or a device raised) is taken before the next block.
+            let (hart, _) = self.interp.parts_mut();
+            if hart.wakeup_pending() != 0 {
+                hart.check_interrupts();
+            }
             let code = match self.next(left) {
                 Next::Code(code) => code,
                 Next::Interpret(n) => {
@@ -578,7 +585,7 @@ impl<B: Bus> Dbt<B> {
             };
             if let Some((site, generation)) = self.pending_chain.take() {
                 if generation == self.generation {
-                    self.cache.patch_jump(site + 1, code);
+                    self.cache.patch_jump(site, code);
                     self.incoming.entry(code).or_default().push(site);
                     self.stats.chains += 1;
                 }
@@ -658,10 +665,6 @@ impl<B: Bus> Engine for Dbt<B> {
         while left > 0 {
             if stop.take_request() {
                 return StopReason::StopRequested;
-            }
-            let (hart, _) = self.interp.parts_mut();
-            if hart.wakeup_pending() != 0 {
-                hart.check_interrupts();
             }
             let (used, reason) = self.run_chunk(left.min(CHUNK), left <= CHUNK);
             // Stores to data beside translated code are noted and left for later: handled

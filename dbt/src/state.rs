@@ -1,6 +1,6 @@
 //! What translated code reads and writes besides the [`Hart`]: the budget, the TLB tables of
 //! the current regime, and what the last exit left for the runtime. `#[repr(C)]`, offsets
-//! pinned: the emitter addresses the fields as `[rbp + OFFSET]`.
+//! pinned: translated code addresses the fields as `[state + OFFSET]`.
 
 use std::any::Any;
 
@@ -14,7 +14,8 @@ use crate::code_map::CodeMap;
 pub(crate) enum ExitCode {
     /// The pc is set; look the next block up.
     Jump = 0,
-    /// The pc is set to a direct target in the same page; `exit_site` is the jump to patch.
+    /// The pc is set to a direct target in the same page; `exit_site` is the displacement of
+    /// the jump to patch.
     Chain = 1,
     /// The budget cannot cover the block; the pc is the block's start.
     Budget = 2,
@@ -40,7 +41,7 @@ impl ExitCode {
     }
 }
 
-/// The state block that `rbp` points at while translated code runs.
+/// The state block translated code runs with (its address is in the trampoline's frame).
 #[repr(C)]
 #[derive(Debug)]
 pub(crate) struct JitState {

@@ -726,9 +726,7 @@ fn leaf(env: Env) -> impl Strategy<Value = Item> {
         4 => csr(env),
         3 => trap(),
         2 => any::<bool>().prop_map(Item::Compress),
-        // `Item::Irq` is left out until the runtime takes an interrupt made pending by an
-        // instruction of an interpreted block at once (see
-        // `interrupt_enabled_by_a_csr_write_is_taken_before_the_next_block`).
+        1 => Just(Item::Irq),
         1 => Just(Item::Fence),
         1 => Just(Item::FenceI),
         1 => Just(Item::SfenceVma),
@@ -1582,7 +1580,6 @@ fn sv39_loads_and_stores_fault_and_set_dirty_bits_as_in_the_interpreter() {
 }
 
 #[test]
-#[ignore = "runtime.rs: after an interpreted block (`Next::Interpret`) the runtime enters the next block without looking at pending interrupts"]
 fn interrupt_enabled_by_a_csr_write_is_taken_before_the_next_block() {
     run_items_with(
         vec![

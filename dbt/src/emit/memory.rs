@@ -1,5 +1,5 @@
 //! Loads and stores with the TLB hit test inline (see `ospite_mmu::tlb` for the layout): the
-//! fast table of the current regime is at `[rbp + load_table]`/`[rbp + store_table]`; a hit is
+//! fast table of the current regime is in the frame (`frame::LOAD_TABLE`/`STORE_TABLE`); a hit is
 //! a compare of the masked address with the entry's tag and an add of its host addend. A miss
 //! (or a flagged entry: device memory, a code page, a page not yet dirty, a misaligned access)
 //! calls the interpreter's semantics for the instruction out of line.
@@ -12,8 +12,7 @@ use ospite_mmu::tlb::{
 };
 use ospite_mmu::PAGE_SHIFT;
 
-use super::{x, Asm, Emitter};
-use crate::state::JitState;
+use super::{frame, x, Asm, Emitter};
 
 /// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
 pub(super) struct SlowPath {
@@ -47,11 +46,11 @@ pub(super) fn tlb_hit_test(
     a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
     a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
     let table = if store {
-        JitState::OFFSET_STORE_TABLE
+        frame::STORE_TABLE
     } else {
-        JitState::OFFSET_LOAD_TABLE
+        frame::LOAD_TABLE
     };
-    a.add(rax, qword_ptr(rbp + table as i32))?;
+    a.add(rax, frame::slot(table))?;
     // The page and the alignment bits against the tag (flags never match).
     a.mov(rcx, rsi)?;
     a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;

@@ -1,10 +1,11 @@
 //! x86-64 emission with iced-x86's `CodeAssembler`.
 //!
 //! Register use inside translated code: `rbx` holds the [`Hart`] (guest registers at
-//! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`), `rbp` the [`JitState`]; `rax`, `rcx`,
-//! `rdx` and `rsi` are scratch and nothing lives in them across instructions; `r15` holds the
-//! instruction budget. Eight hot guest registers live in `r8`-`r14` and `rdi` ([`regs`]); the
-//! others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
+//! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`); `rsp` the trampoline's [`frame`],
+//! which holds the [`JitState`]'s address and a copy of the fields translated code reads; `rax`,
+//! `rcx`, `rdx` and `rsi` are scratch and nothing lives in them across instructions; `r15` holds
+//! the instruction budget. Nine hot guest registers live in `r8`-`r14`, `rdi` and `rbp`
+//! ([`regs`]); the others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
 //! exits precise. A block that loops to its own start may run its iterations under a map of
 //! its own (the registers it uses most in those host registers), entered once before the first
 //! iteration and left on every way out.
@@ -220,8 +221,32 @@ fn pc_slot() -> AsmMemoryOperand {
 /// trampoline loads it from the state and the epilogue stores it back.
 const BUDGET: AsmRegister64 = r15;
 
-fn budget_slot() -> AsmMemoryOperand {
-    qword_ptr(rbp + JitState::OFFSET_BUDGET as i32)
+/// The trampoline's stack frame, at `rsp` while translated code runs: the [`JitState`]'s
+/// address, and copies of the state's fields that cannot change during one entry (set by the
+/// runtime before it), so that no host register has to hold the state.
+pub(crate) mod frame {
+    use iced_x86::code_asm::{qword_ptr, rsp, AsmMemoryOperand};
+
+    /// The [`JitState`](crate::state::JitState)'s address.
+    pub(crate) const STATE: i32 = 0;
+    /// Its `load_table`.
+    pub(crate) const LOAD_TABLE: i32 = 8;
+    /// Its `store_table`.
+    pub(crate) const STORE_TABLE: i32 = 16;
+    /// Its `jump_cache`.
+    pub(crate) const JUMP_CACHE: i32 = 24;
+    /// Its `satp`.
+    pub(crate) const SATP: i32 = 32;
+    /// Its `privilege`.
+    pub(crate) const PRIVILEGE: i32 = 40;
+    /// The frame's size: with the trampoline's six pushes and the return address, `rsp` stays
+    /// 16-byte aligned for helper calls.
+    pub(crate) const SIZE: i32 = 56;
+
+    /// The frame's slot at `offset`.
+    pub(crate) fn slot(offset: i32) -> AsmMemoryOperand {
+        qword_ptr(rsp + offset)
+    }
 }
 
 /// Emission of one block.
@@ -279,7 +304,7 @@ impl<'a> Emitter<'a> {
         };
         let a = &mut self.a;
         spill(a, synced)?;
-        a.mov(rdi, rbp)?;
+        a.mov(rdi, frame::slot(frame::STATE))?;
         a.mov(rsi, inst)?;
         a.mov(rdx, node.pc)?;
         a.mov(ecx, unused as u32)?;
@@ -346,13 +371,28 @@ impl<'a> Emitter<'a> {
         }
         // A `jmp rel32` to the next instruction until the runtime patches it to the target's
         // block; then the code below runs no more.
+        let site = self.patchable_jump(&[0xe9])?;
+        self.chain_stub(site, target)
+    }
+
+    /// Emits a jump with opcode `opcode` and a 32-bit displacement of 0 (to the next
+    /// instruction), for the runtime to patch; returns the label of its displacement.
+    fn patchable_jump(&mut self, opcode: &[u8]) -> Result<CodeLabel, IcedError> {
         let mut site = self.a.create_label();
+        self.a.db(opcode)?;
         self.a.set_label(&mut site)?;
-        self.a.db(&[0xe9, 0, 0, 0, 0])?;
+        self.a.db(&[0, 0, 0, 0])?;
+        Ok(site)
+    }
+
+    /// The code a patchable jump goes to until it is patched: sets the pc to `target` and
+    /// asks the runtime to patch the displacement at `site` to `target`'s block.
+    fn chain_stub(&mut self, site: CodeLabel, target: u64) -> Result<(), IcedError> {
         self.set_pc(target)?;
         self.a.lea(rax, ptr(site))?;
+        self.a.mov(rcx, frame::slot(frame::STATE))?;
         self.a
-            .mov(qword_ptr(rbp + JitState::OFFSET_EXIT_SITE as i32), rax)?;
+            .mov(qword_ptr(rcx + JitState::OFFSET_EXIT_SITE as i32), rax)?;
         self.exit(ExitCode::Chain)
     }
 
@@ -367,13 +407,13 @@ impl<'a> Emitter<'a> {
         a.shr(rcx, 1)?;
         a.and(ecx, (JUMP_CACHE - 1) as u32)?;
         a.shl(ecx, JumpSlot::SIZE.trailing_zeros())?;
-        a.add(rcx, qword_ptr(rbp + JitState::OFFSET_JUMP_CACHE as i32))?;
+        a.add(rcx, frame::slot(frame::JUMP_CACHE))?;
         a.cmp(rax, qword_ptr(rcx))?;
         a.jne(miss)?;
-        a.mov(rdx, qword_ptr(rbp + JitState::OFFSET_SATP as i32))?;
+        a.mov(rdx, frame::slot(frame::SATP))?;
         a.cmp(rdx, qword_ptr(rcx + JumpSlot::OFFSET_SATP))?;
         a.jne(miss)?;
-        a.mov(rdx, qword_ptr(rbp + JitState::OFFSET_PRIVILEGE as i32))?;
+        a.mov(rdx, frame::slot(frame::PRIVILEGE))?;
         a.cmp(rdx, qword_ptr(rcx + JumpSlot::OFFSET_PRIVILEGE))?;
         a.jne(miss)?;
         a.jmp(qword_ptr(rcx + JumpSlot::OFFSET_CODE))?;
@@ -557,6 +597,17 @@ impl<'a> Emitter<'a> {
             } => {
                 let to_taken = self.a.create_label();
                 self.branch_compare(rs1, rs2)?;
+                let page = self.block.pc / PAGE_SIZE;
+                if taken / PAGE_SIZE == page && fallthrough / PAGE_SIZE == page {
+                    // Both chain: the taken side by a patchable `jcc rel32`, which falls
+                    // through to a plain `jcc` to its stub until it is patched (the flags are
+                    // still those of the comparison).
+                    let taken_site = self.patchable_jump(&[0x0f, 0x80 | cond.x86_code()])?;
+                    self.jump_if(cond, false, to_taken)?;
+                    self.exit_to(fallthrough)?;
+                    self.here(to_taken)?;
+                    return self.chain_stub(taken_site, taken);
+                }
                 self.jump_if(cond, false, to_taken)?;
                 self.exit_to(fallthrough)?;
                 self.here(to_taken)?;
@@ -611,9 +662,10 @@ pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, Ic
 
 /// The entry trampoline and the epilogue, assembled at `ip`:
 /// `extern "sysv64" fn(state: *mut JitState, hart: *mut Hart, code: u64) -> u64` saves the
-/// callee-saved registers, sets `rbp` and `rbx`, loads the mapped guest registers and jumps to
-/// `code`; blocks leave through the epilogue, which stores them back, with the exit code in
-/// `rax`. Returns the code, the epilogue's offset in it and the helper exit's.
+/// callee-saved registers, sets up the [`frame`] and `rbx`, loads the mapped guest registers and
+/// the budget and jumps to `code`; blocks leave through the epilogue, which stores them back,
+/// with the exit code in `rax`. Returns the code, the epilogue's offset in it and the helper
+/// exit's.
 pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError> {
     let mut a = Asm::new()?;
     let mut epilogue = a.create_label();
@@ -621,19 +673,31 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError>
     for r in [rbx, rbp, r12, r13, r14, r15] {
         a.push(r)?;
     }
-    // Six pushes and the return address: 16-byte alignment for helper calls needs 8 more.
-    a.sub(rsp, 8)?;
-    a.mov(rbp, rdi)?;
+    a.sub(rsp, frame::SIZE)?;
+    a.mov(frame::slot(frame::STATE), rdi)?;
+    for (field, slot) in [
+        (JitState::OFFSET_LOAD_TABLE, frame::LOAD_TABLE),
+        (JitState::OFFSET_STORE_TABLE, frame::STORE_TABLE),
+        (JitState::OFFSET_JUMP_CACHE, frame::JUMP_CACHE),
+        (JitState::OFFSET_SATP, frame::SATP),
+        (JitState::OFFSET_PRIVILEGE, frame::PRIVILEGE),
+    ] {
+        a.mov(rax, qword_ptr(rdi + field as i32))?;
+        a.mov(frame::slot(slot), rax)?;
+    }
+    a.mov(BUDGET, qword_ptr(rdi + JitState::OFFSET_BUDGET as i32))?;
     a.mov(rbx, rsi)?;
+    // Last: a guest register may live in rdi.
     reload(&mut a, |_, _| true)?;
-    a.mov(BUDGET, budget_slot())?;
     a.jmp(rdx)?;
     a.set_label(&mut helper_exit)?;
-    a.add(BUDGET, qword_ptr(rbp + JitState::OFFSET_GIVE_BACK as i32))?;
+    a.mov(rcx, frame::slot(frame::STATE))?;
+    a.add(BUDGET, qword_ptr(rcx + JitState::OFFSET_GIVE_BACK as i32))?;
     a.set_label(&mut epilogue)?;
     spill(&mut a, |_, _| true)?;
-    a.mov(budget_slot(), BUDGET)?;
-    a.add(rsp, 8)?;
+    a.mov(rcx, frame::slot(frame::STATE))?;
+    a.mov(qword_ptr(rcx + JitState::OFFSET_BUDGET as i32), BUDGET)?;
+    a.add(rsp, frame::SIZE)?;
     for r in [r15, r14, r13, r12, rbp, rbx] {
         a.pop(r)?;
     }

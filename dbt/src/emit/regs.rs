@@ -4,8 +4,10 @@
 //! what the helper may read or clobber and reloads it after. Every exit goes through the
 //! epilogue, so the hart is exact whenever the runtime looks.
 //!
-//! The choice is by use in compiled RISC-V code (GCC allocates `a5`, `a4`, ... first): the three
-//! most used sit in callee-saved host registers, which survive helper calls (`r15`, also
+//! The choice is by use in compiled RISC-V code: GCC allocates `a5`, `a4`, ... first, and `s0`
+//! (the frame pointer) and `s1` are the most used callee-saved registers (the nine are the most
+//! named in Linux 6.1's code but `ra`, whose uses are mostly its save and restore). The most
+//! used sit in callee-saved host registers, which survive helper calls (`r15`, also
 //! callee-saved, holds the budget).
 
 use iced_x86::code_asm::*;
@@ -37,15 +39,16 @@ const fn clobbered(mut h: Host) -> Host {
 }
 
 /// (guest register, host register), every mapped register.
-pub(crate) const MAP: [(u8, Host); 8] = [
+pub(crate) const MAP: [(u8, Host); 9] = [
     (15, host(r12, r12d, r12w, r12b)),            // a5
     (14, host(r13, r13d, r13w, r13b)),            // a4
     (13, host(r14, r14d, r14w, r14b)),            // a3
+    (8, host(rbp, ebp, bp, bpl)),                 // s0
     (12, clobbered(host(rdi, edi, di, dil))),     // a2
     (2, clobbered(host(r8, r8d, r8w, r8b))),      // sp
     (11, clobbered(host(r9, r9d, r9w, r9b))),     // a1
     (10, clobbered(host(r10, r10d, r10w, r10b))), // a0
-    (5, clobbered(host(r11, r11d, r11w, r11b))),  // t0
+    (9, clobbered(host(r11, r11d, r11w, r11b))),  // s1
 ];
 
 /// Where each guest register lives in a stretch of translated code: a host register, or `None`
