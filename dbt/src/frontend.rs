@@ -70,6 +70,17 @@ pub(crate) fn discover<B: Bus + ?Sized>(
                 if !aligned(taken) {
                     break Terminal::Interpret { pc: at };
                 }
+                if taken > at && nodes.len() + 1 < max_len {
+                    // Forward (an `if` or a loop's exit): the block goes on along the
+                    // fall-through, so that a loop body with such branches stays one block.
+                    // A backward branch (a loop's back edge) ends it.
+                    nodes.push(node(NodeKind::SideExit {
+                        cond,
+                        target: taken,
+                    }));
+                    off += inst.size();
+                    continue;
+                }
                 nodes.push(node(NodeKind::Terminal));
                 break Terminal::Branch {
                     cond,

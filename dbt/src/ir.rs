@@ -35,6 +35,14 @@ pub enum NodeKind {
         /// Its value.
         value: u64,
     },
+    /// A conditional branch forward, in the middle of the block: when it is taken the block
+    /// leaves for `target` (a side exit); otherwise the block goes on with the next instruction.
+    SideExit {
+        /// The comparison (of the instruction's `rs1` and `rs2`).
+        cond: Cond,
+        /// Where the branch goes when taken.
+        target: u64,
+    },
     /// Nothing to do: the instruction writes `x0`, is a `fence`, or its write is dead.
     Nop,
     /// The block's control-flow instruction, carried out by the terminal.

@@ -38,6 +38,7 @@ pub fn guest_lines(block: &Block) -> Vec<String> {
                 NodeKind::Helper => "helper".to_string(),
                 NodeKind::Float => "float".to_string(),
                 NodeKind::Const { rd, value } => format!("x{rd} = {value:#x}"),
+                NodeKind::SideExit { target, .. } => format!("side exit to {target:#x}"),
                 NodeKind::Nop => "nothing".to_string(),
                 NodeKind::Terminal => "terminal".to_string(),
             };

@@ -3,7 +3,8 @@
 //!
 //! * [`fold_constants`]: registers with values known at translation time (from `lui`, `auipc`,
 //!   `jal` links and earlier folds) make integer operations on them constants, and turn a
-//!   branch with known operands into a jump and a `jalr` with a known base into a direct jump.
+//!   branch with known operands into a jump (or, for a side exit never taken, nothing) and a
+//!   `jalr` with a known base into a direct jump.
 //!   This is what fuses the common pairs: `lui`+`addi` and `auipc`+`addi` become one constant,
 //!   `auipc`+`jalr` a direct call.
 //! * [`drop_dead_writes`]: a register write that a later instruction overwrites, with no read
@@ -28,7 +29,8 @@ fn uses_imm(inst: &Inst) -> bool {
 pub(crate) fn fold_constants(block: &mut Block) {
     let mut known: [Option<u64>; 32] = [None; 32];
     known[0] = Some(0);
-    for node in &mut block.nodes {
+    for k in 0..block.nodes.len() {
+        let node = &mut block.nodes[k];
         let inst = node.inst;
         let rd = inst.rd.idx();
         match node.kind {
@@ -58,6 +60,17 @@ pub(crate) fn fold_constants(block: &mut Block) {
             // Loads and helpers may write `rd` (helpers an f register, which clearing `rd`
             // covers conservatively); stores write no register.
             NodeKind::Memory | NodeKind::Helper | NodeKind::Float => known[rd] = None,
+            NodeKind::SideExit { cond, target } => {
+                if let (Some(a), Some(b)) = (known[inst.rs1.idx()], known[inst.rs2.idx()]) {
+                    node.kind = NodeKind::Nop;
+                    if cond.holds(a, b) {
+                        // Always taken: the block ends here.
+                        block.nodes.truncate(k + 1);
+                        block.terminal = Terminal::Jump { target };
+                        return;
+                    }
+                }
+            }
             NodeKind::Nop | NodeKind::Terminal => {}
         }
         known[0] = Some(0);
@@ -119,7 +132,11 @@ pub(crate) fn drop_dead_writes(block: &mut Block) {
                 NodeKind::Nop | NodeKind::Const { .. } => false,
                 NodeKind::Native => inst.rs1.num() == r || (!uses_imm(inst) && inst.rs2.num() == r),
                 // These may exit, where the register is observed.
-                NodeKind::Memory | NodeKind::Helper | NodeKind::Float | NodeKind::Terminal => true,
+                NodeKind::Memory
+                | NodeKind::Helper
+                | NodeKind::Float
+                | NodeKind::Terminal
+                | NodeKind::SideExit { .. } => true,
             };
             if reads {
                 break;

@@ -206,6 +206,27 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Bne, 0, T0, 0, -8),
         ],
     );
+    // A forward branch inside a loop is a side exit: the loop stays one block, and the side
+    // exit gives back the budget of the instructions after it and puts the static map back.
+    add(
+        "loop_with_side_exit",
+        vec![
+            inst(Op::Addi, S2, S2, 0, -1),
+            inst(Op::Beq, 0, A0, S2, 12),
+            inst(Op::Add, A0, A0, S2, 0),
+            inst(Op::Bne, 0, S2, 0, -12),
+        ],
+    );
+    // A backward branch that does not loop to the block's start ends the block: both sides
+    // chain (the taken one through a patchable jcc).
+    add(
+        "backward_branch",
+        vec![
+            inst(Op::Addi, A0, A0, 0, 1),
+            inst(Op::Addi, A1, A1, 0, 1),
+            inst(Op::Bltu, 0, A0, A1, -4),
+        ],
+    );
     // s1 and s2 live in the hart between blocks: the loop moves them into host registers for
     // its iterations (and back when it leaves, or when the load's miss path calls out).
     add(

@@ -66,6 +66,18 @@ const FFLAGS_FROM_MXCSR: u32 = 0b1101;
 const FRM_MASK: u32 = 0xe0;
 /// fflags' NX.
 const FFLAGS_NX: u32 = 1;
+
+/// What translated code has checked of `fcsr` at a point of a block, for the fast path of
+/// arithmetic: only a CSR write can clear NX or change `frm`, and a helper node is the only
+/// node that may make one, so a check holds until the next helper node (or the block's end).
+/// A check that fails sends its instruction down the out-of-line paths, and those, when they
+/// rejoin, check again and leave the block for the next instruction if it still fails: so
+/// later instructions may skip the check. Bits: [`KNOWN_NX`], [`KNOWN_RNE`].
+pub(crate) type FcsrKnown = u8;
+/// NX is set in `fflags`.
+const KNOWN_NX: FcsrKnown = 1;
+/// `frm` is round-to-nearest-even.
+const KNOWN_RNE: FcsrKnown = 2;
 /// The upper half of a NaN-boxed single.
 const BOXED: i32 = -1;
 
@@ -306,6 +318,9 @@ pub(crate) struct SlowPath {
     rd_xmm: Option<AsmRegisterXmm>,
     /// What the cache holds after the instruction: the helper's path reloads it.
     held: Vec<(AsmRegisterXmm, u8)>,
+    /// When the instruction checked `fcsr` inline: what later ones rely on, which the paths
+    /// check again before they rejoin.
+    recheck: Option<FcsrKnown>,
 }
 
 /// How many f registers a block keeps in xmm registers (xmm2-xmm15; xmm0 and xmm1 are
@@ -439,6 +454,7 @@ impl Emitter<'_> {
         }
         let mut flagged = None;
         let mut rd_xmm = None;
+        let known_before = self.fcsr_known;
         match op {
             FloatOp::Arith(arith) => {
                 let (label, xmm) = self.arith(&inst, arith, double, slow)?;
@@ -468,6 +484,7 @@ impl Emitter<'_> {
                 flagged,
                 rd_xmm,
                 held: self.float_cache.held(),
+                recheck: (self.fcsr_known != known_before).then_some(self.fcsr_known),
             });
         }
         Ok(())
@@ -517,15 +534,15 @@ impl Emitter<'_> {
                 }
             }
         }
-        // frm = 0 (for the dynamic mode) and NX already accrued.
-        if inst.rm == Rm::Dyn {
-            a.movzx(eax, byte_ptr(rbx + Hart::OFFSET_FCSR as i32))?;
-            a.and(eax, (FRM_MASK | FFLAGS_NX) as i32)?;
-            a.cmp(eax, FFLAGS_NX as i32)?;
-            a.jne(flagged)?;
+        // frm = 0 (for the dynamic mode) and NX already accrued, unless known.
+        let needed = if inst.rm == Rm::Dyn {
+            KNOWN_NX | KNOWN_RNE
         } else {
-            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FFLAGS_NX as i32)?;
-            a.jz(flagged)?;
+            KNOWN_NX
+        };
+        if self.fcsr_known & needed != needed {
+            check_fcsr(a, needed, false, flagged)?;
+            self.fcsr_known |= needed;
         }
         compute(a, arith, double, srcs)?;
         // The biased exponent, from 2 (above the smallest normal) to the largest finite.
@@ -893,17 +910,59 @@ impl Emitter<'_> {
     /// The out-of-line paths of an FP instruction: the flagged path of an arithmetic one, then
     /// the helper.
     pub(super) fn float_slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
+        // Where the paths rejoin: after a check again when the inline check may have failed,
+        // since what later instructions rely on must hold (or the block ends before the next
+        // instruction).
+        let recheck = self.a.create_label();
+        let rejoin = match slow.recheck {
+            Some(_) => recheck,
+            None => slow.resume,
+        };
         if let Some(flagged) = slow.flagged {
             self.here(flagged)?;
             self.flagged_arith(slow.k, slow.label, slow.rd_xmm)?;
-            self.a.jmp(slow.resume)?;
+            self.a.jmp(rejoin)?;
         }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
         for (x, r) in slow.held {
             self.a.movsd_2(x, f(r))?;
         }
-        self.a.jmp(slow.resume)
+        let Some(known) = slow.recheck else {
+            return self.a.jmp(slow.resume);
+        };
+        self.here(recheck)?;
+        check_fcsr(&mut self.a, known, true, slow.resume)?;
+        let node = self.block.nodes[slow.k];
+        if writes_f(&node.inst) {
+            // As after `resume`.
+            self.a.or(mstatus_slot(), mstatus::FS as i32)?;
+        }
+        let next = node.pc + node.inst.size();
+        let exit = self.a.create_label();
+        self.side_exit(slow.k, exit, next)
+    }
+}
+
+/// Jumps to `to` when `fcsr` has (`holds`) or lacks (`!holds`) what `known` says.
+fn check_fcsr(a: &mut Asm, known: FcsrKnown, holds: bool, to: CodeLabel) -> Result<(), IcedError> {
+    let fcsr = byte_ptr(rbx + Hart::OFFSET_FCSR as i32);
+    if known & KNOWN_RNE != 0 {
+        a.movzx(eax, fcsr)?;
+        a.and(eax, (FRM_MASK | FFLAGS_NX) as i32)?;
+        a.cmp(eax, FFLAGS_NX as i32)?;
+        if holds {
+            a.je(to)
+        } else {
+            a.jne(to)
+        }
+    } else {
+        a.test(fcsr, FFLAGS_NX as i32)?;
+        if holds {
+            a.jnz(to)
+        } else {
+            a.jz(to)
+        }
     }
 }
 

@@ -258,12 +258,16 @@ pub(crate) struct Emitter<'a> {
     deferred: Vec<memory::SlowPath>,
     /// The FP instructions' fallbacks, out of line too.
     float_paths: Vec<fp::SlowPath>,
+    /// Side exits (node, entry, target), out of line too.
+    side_exits: Vec<(usize, CodeLabel, u64)>,
     /// The f registers xmm registers hold at this point of the block.
     float_cache: fp::XmmCache,
     /// Where a self-loop keeps guest registers while it iterates (`None`: the static map).
     loop_map: Option<regs::RegMap>,
     /// Under a loop map: where a helper's early exit goes to put the static map back first.
     helper_leave: Option<CodeLabel>,
+    /// What translated code has checked of `fcsr` at this point of the block.
+    fcsr_known: fp::FcsrKnown,
 }
 
 impl<'a> Emitter<'a> {
@@ -274,9 +278,11 @@ impl<'a> Emitter<'a> {
             env,
             deferred: Vec::new(),
             float_paths: Vec::new(),
+            side_exits: Vec::new(),
             float_cache: fp::XmmCache::default(),
             loop_map: None,
             helper_leave: None,
+            fcsr_known: 0,
         })
     }
 
@@ -479,7 +485,11 @@ impl<'a> Emitter<'a> {
             match node.kind {
                 NodeKind::Native => alu::emit(&mut self.a, &node.inst)?,
                 NodeKind::Memory => self.memory(k)?,
-                NodeKind::Helper => self.call_helper(k)?,
+                NodeKind::Helper => {
+                    // It may write `fcsr`.
+                    self.fcsr_known = 0;
+                    self.call_helper(k)?
+                }
                 NodeKind::Float => self.float(k)?,
                 NodeKind::Const { rd, value } => {
                     match (self.a.regs.get(rd), i32::try_from(value as i64)) {
@@ -494,6 +504,12 @@ impl<'a> Emitter<'a> {
                             self.a.mov(x(rd), rax)?;
                         }
                     }
+                }
+                NodeKind::SideExit { cond, target } => {
+                    let exit = self.a.create_label();
+                    self.branch_compare(node.inst.rs1.num(), node.inst.rs2.num())?;
+                    self.jump_if(cond, false, exit)?;
+                    self.side_exits.push((k, exit, target));
                 }
                 NodeKind::Nop | NodeKind::Terminal => {}
             }
@@ -632,8 +648,27 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// TLB-miss paths.
+    /// Side exit of node `k`, entered at `exit`: gives back the budget of the instructions
+    /// after it, puts the static map back and leaves for `target`.
+    fn side_exit(&mut self, k: usize, exit: CodeLabel, target: u64) -> Result<(), IcedError> {
+        self.here(exit)?;
+        let unused = self.block.len() - k as u64 - 1;
+        if unused > 0 {
+            self.a.add(BUDGET, unused as i32)?;
+        }
+        let map = self.a.regs;
+        self.leave_loop_map()?;
+        self.a.regs = regs::RegMap::STATIC;
+        self.exit_to(target)?;
+        self.a.regs = map;
+        Ok(())
+    }
+
+    /// TLB-miss paths and side exits.
     fn out_of_line(&mut self) -> Result<(), IcedError> {
+        for (k, exit, target) in std::mem::take(&mut self.side_exits) {
+            self.side_exit(k, exit, target)?;
+        }
         for slow in std::mem::take(&mut self.deferred) {
             self.slow_path(slow)?;
         }
