@@ -80,10 +80,10 @@ pub(crate) fn block_listing(block: &Block, code: &[u8], ip: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "block {:#x}: {} guest instructions, {:?}",
+        "block {:#x}: {} guest instructions, then {}",
         block.pc,
         block.len(),
-        block.terminal
+        terminal_text(&block.terminal)
     );
     for l in guest_lines(block) {
         let _ = writeln!(s, "  {l}");

@@ -108,6 +108,9 @@ pub struct VmConfig {
     /// A file for the instruction trace (Spike's commit-log format). With the trace on, the
     /// translator interprets everything.
     pub trace: Option<PathBuf>,
+    /// A file for the translator's listing of every block it translates: guest instructions
+    /// beside the x86 code, at the addresses it runs from (`--engine dbt` only).
+    pub block_log: Option<PathBuf>,
     /// The engine that runs the hart.
     pub engine: EngineKind,
     /// The disk behind the virtio-blk device (`--drive`), if any.
@@ -132,6 +135,7 @@ impl fmt::Debug for VmConfig {
             .field("max_insns", &self.max_insns)
             .field("time_limit", &self.time_limit)
             .field("trace", &self.trace)
+            .field("block_log", &self.block_log)
             .field("engine", &self.engine)
             .field("drive", &self.drive)
             .field("mmu", &self.mmu)
@@ -153,6 +157,7 @@ impl Default for VmConfig {
             max_insns: None,
             time_limit: None,
             trace: None,
+            block_log: None,
             engine: EngineKind::default(),
             drive: None,
             mmu: DEFAULT_MMU,

@@ -104,6 +104,21 @@ impl Cpu {
         self.interp_mut().set_trace(out);
     }
 
+    /// Sends the translator's block listings to `out`; false for the interpreter.
+    pub(crate) fn set_block_log(&mut self, out: Box<dyn std::io::Write + Send>) -> bool {
+        match self {
+            Cpu::Interp(_) => {
+                drop(out);
+                false
+            }
+            #[cfg(target_arch = "x86_64")]
+            Cpu::Dbt(d) => {
+                d.set_block_log(Some(out));
+                true
+            }
+        }
+    }
+
     pub(crate) fn cache_stats(&self) -> CacheStats {
         self.interp().cache_stats()
     }

@@ -104,6 +104,10 @@ struct RunArgs {
     /// Write an instruction trace (Spike's commit-log format) to FILE.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write the translator's listing of every block it translates (guest instructions beside
+    /// the x86 code, at the addresses it runs from) to FILE; `--engine dbt` only.
+    #[arg(long, value_name = "FILE")]
+    block_log: Option<PathBuf>,
     /// Run several VMs at once: comma-separated key=value (name, bios, kernel, initrd, m, mmu,
     /// max-insns, timeout, trace, drive, readonly=on, console=FILE, append=REST). Repeat for
     /// each VM.
@@ -185,6 +189,7 @@ fn single_config(args: &RunArgs) -> ospite_vmm::Result<VmConfig> {
         max_insns: args.max_insns.as_deref().map(parse_count).transpose()?,
         time_limit: args.timeout.as_deref().map(parse_duration).transpose()?,
         trace: args.trace.clone(),
+        block_log: args.block_log.clone(),
         engine: engine_of(args),
         drive: args.drive.as_deref().map(parse_drive).transpose()?,
         mmu: args.mmu.mode(),

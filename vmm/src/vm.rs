@@ -503,6 +503,21 @@ impl Vm {
             self.cpu
                 .set_trace(Some(Box::new(std::io::BufWriter::new(file))));
         }
+        if let Some(path) = &self.config.block_log {
+            let file = std::fs::File::create(path).map_err(|source| Error::Io {
+                what: format!("{}: cannot create the block log", path.display()),
+                source,
+            })?;
+            if !self
+                .cpu
+                .set_block_log(Box::new(std::io::BufWriter::new(file)))
+            {
+                return Err(Error::Config {
+                    what: format!("--block-log {}", path.display()),
+                    why: "only the translator (--engine dbt) translates blocks".into(),
+                });
+            }
+        }
         Ok(())
     }
 

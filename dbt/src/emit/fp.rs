@@ -867,7 +867,7 @@ impl Emitter<'_> {
     ) -> Result<(), IcedError> {
         let store = op == FloatOp::Store;
         let width = if double { 8 } else { 4 };
-        super::memory::tlb_hit_test(&mut self.a, inst, store, width, slow)?;
+        let at = super::memory::tlb_hit_test(&mut self.a, inst, store, width, slow)?;
         let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         let cached = if store {
             self.float_cache.lookup(rs2)
@@ -880,28 +880,28 @@ impl Emitter<'_> {
         let a = &mut self.a;
         match (store, double) {
             (false, true) => {
-                a.mov(rax, qword_ptr(rsi))?;
+                a.mov(rax, qword_ptr(at))?;
                 a.mov(f(rd), rax)?;
                 a.movq(cached.expect("assigned"), rax)
             }
             (false, false) => {
-                a.mov(eax, dword_ptr(rsi))?;
+                a.mov(eax, dword_ptr(at))?;
                 a.mov(fs(rd), eax)?;
                 a.mov(f_upper(rd), BOXED)
             }
             // `fsw` stores the low half whatever the boxing.
             (true, true) => match cached {
-                Some(x) => a.movsd_2(qword_ptr(rsi), x),
+                Some(x) => a.movsd_2(qword_ptr(at), x),
                 None => {
                     a.mov(rax, f(rs2))?;
-                    a.mov(qword_ptr(rsi), rax)
+                    a.mov(qword_ptr(at), rax)
                 }
             },
             (true, false) => match cached {
-                Some(x) => a.movss(dword_ptr(rsi), x),
+                Some(x) => a.movss(dword_ptr(at), x),
                 None => {
                     a.mov(eax, fs(rs2))?;
-                    a.mov(dword_ptr(rsi), eax)
+                    a.mov(dword_ptr(at), eax)
                 }
             },
         }

@@ -22,27 +22,38 @@ pub(super) struct SlowPath {
 }
 
 /// The inline TLB hit test of a load or store of `width` bytes at `imm(rs1)` of `inst`:
-/// leaves the host address in `rsi`, or goes to `slow` on a miss, a flagged page or a
-/// misaligned access. Uses `rax` and `rcx`.
+/// returns where the access goes in the host, or goes to `slow` on a miss, a flagged page or a
+/// misaligned access. Uses `rax`, `rcx` and `rsi`. When `rs1` has a host register the address
+/// is never copied: the host address is the entry's addend (in `rsi`) plus that register.
 pub(super) fn tlb_hit_test(
     a: &mut Asm,
     inst: &Inst,
     store: bool,
     width: u8,
     slow: CodeLabel,
-) -> Result<(), IcedError> {
-    // rsi = the virtual address.
-    match a.regs.get(inst.rs1.num()) {
-        Some(h) if inst.imm != 0 => a.lea(rsi, qword_ptr(h.q + inst.imm))?,
-        _ => {
-            super::read_x(a, rsi, inst.rs1.num())?;
-            if inst.imm != 0 {
-                a.add(rsi, inst.imm)?;
+) -> Result<AsmMemoryOperand, IcedError> {
+    let imm = inst.imm;
+    let base = a.regs.get(inst.rs1.num()).map(|h| h.q);
+    // rax and rcx = the virtual address.
+    let load_address = |a: &mut Asm, r: AsmRegister64| match base {
+        Some(h) if imm == 0 => a.mov(r, h),
+        Some(h) => a.lea(r, qword_ptr(h + imm)),
+        None => {
+            super::read_x(a, r, inst.rs1.num())?;
+            if imm != 0 {
+                a.add(r, imm)?;
             }
+            Ok(())
         }
+    };
+    if base.is_none() {
+        // Once from the hart, kept in rsi.
+        load_address(a, rsi)?;
+        a.mov(rax, rsi)?;
+    } else {
+        load_address(a, rax)?;
     }
     // rax = the fast-table entry.
-    a.mov(rax, rsi)?;
     a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
     a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
     let table = if store {
@@ -52,11 +63,24 @@ pub(super) fn tlb_hit_test(
     };
     a.add(rax, frame::slot(table))?;
     // The page and the alignment bits against the tag (flags never match).
-    a.mov(rcx, rsi)?;
+    match base {
+        None => a.mov(rcx, rsi)?,
+        Some(_) => load_address(a, rcx)?,
+    }
     a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;
     a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
     a.jne(slow)?;
-    a.add(rsi, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))
+    let addend = qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32);
+    match base {
+        None => {
+            a.add(rsi, addend)?;
+            Ok(qword_ptr(rsi))
+        }
+        Some(h) => {
+            a.mov(rsi, addend)?;
+            Ok(qword_ptr(rsi + h + imm))
+        }
+    }
 }
 
 impl Emitter<'_> {
@@ -70,7 +94,7 @@ impl Emitter<'_> {
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
-        tlb_hit_test(&mut self.a, &inst, store, width, slow)?;
+        let at = tlb_hit_test(&mut self.a, &inst, store, width, slow)?;
         let a = &mut self.a;
         if store {
             let (q, d, w, b) = match a.regs.get(inst.rs2.num()) {
@@ -81,10 +105,10 @@ impl Emitter<'_> {
                 }
             };
             match width {
-                1 => a.mov(byte_ptr(rsi), b)?,
-                2 => a.mov(word_ptr(rsi), w)?,
-                4 => a.mov(dword_ptr(rsi), d)?,
-                _ => a.mov(qword_ptr(rsi), q)?,
+                1 => a.mov(byte_ptr(at), b)?,
+                2 => a.mov(word_ptr(at), w)?,
+                4 => a.mov(dword_ptr(at), d)?,
+                _ => a.mov(qword_ptr(at), q)?,
             }
         } else {
             // Straight into rd's host register when it has one.
@@ -93,13 +117,13 @@ impl Emitter<'_> {
                 None => (rax, eax),
             };
             match (width, signed) {
-                (1, true) => a.movsx(q, byte_ptr(rsi))?,
-                (1, false) => a.movzx(d, byte_ptr(rsi))?,
-                (2, true) => a.movsx(q, word_ptr(rsi))?,
-                (2, false) => a.movzx(d, word_ptr(rsi))?,
-                (4, true) => a.movsxd(q, dword_ptr(rsi))?,
-                (4, false) => a.mov(d, dword_ptr(rsi))?,
-                _ => a.mov(q, qword_ptr(rsi))?,
+                (1, true) => a.movsx(q, byte_ptr(at))?,
+                (1, false) => a.movzx(d, byte_ptr(at))?,
+                (2, true) => a.movsx(q, word_ptr(at))?,
+                (2, false) => a.movzx(d, word_ptr(at))?,
+                (4, true) => a.movsxd(q, dword_ptr(at))?,
+                (4, false) => a.mov(d, dword_ptr(at))?,
+                _ => a.mov(q, qword_ptr(at))?,
             }
             // A load into x0 still accesses memory (and may fault); the value is dropped.
             if inst.rd.num() != 0 && a.regs.get(inst.rd.num()).is_none() {
