@@ -348,3 +348,49 @@ fn budget_exhaustion_has_its_own_status() {
     assert_eq!(report.exit, ExitReason::BudgetSpent);
     assert_eq!(report.exit.exit_status(), EXIT_BUDGET);
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn block_log_lists_each_translated_block_beside_its_x86_code() {
+    let dir = scratch("block-log");
+    let log = dir.join("blocks.txt");
+    let out = Command::new(OSPITE)
+        .args(["run", "--engine", "dbt", "--block-log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let blocks: Vec<&str> = text.lines().filter(|l| l.starts_with("block 0x")).collect();
+    assert!(blocks.len() > 10, "{} blocks", blocks.len());
+    // Each block: its header, its guest instructions from its own pc, then x86 lines.
+    for (header, rest) in text.split("\nblock ").skip(1).map(|b| b.split_once('\n').unwrap()) {
+        let pc = header.split(':').next().unwrap();
+        let mut lines = rest.lines();
+        let first = lines.next().unwrap();
+        assert!(first.trim_start().starts_with(pc), "{header}: {first}");
+        assert!(
+            lines.any(|l| l.contains("sub     r15,")),
+            "{header}: no budget check"
+        );
+    }
+
+    let (status, err) = bad(&[
+        "run",
+        "--engine",
+        "interp",
+        "--block-log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 1);
+    assert!(err.contains("--block-log") && err.contains("--engine dbt"), "{err}");
+    let (status, err) = bad(&[
+        "run",
+        "--engine",
+        "dbt",
+        "--block-log",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 1);
+    assert!(err.contains("cannot create the block log"), "{err}");
+}
