@@ -364,7 +364,11 @@ fn block_log_lists_each_translated_block_beside_its_x86_code() {
     let blocks: Vec<&str> = text.lines().filter(|l| l.starts_with("block 0x")).collect();
     assert!(blocks.len() > 10, "{} blocks", blocks.len());
     // Each block: its header, its guest instructions from its own pc, then x86 lines.
-    for (header, rest) in text.split("\nblock ").skip(1).map(|b| b.split_once('\n').unwrap()) {
+    for (header, rest) in text
+        .split("\nblock ")
+        .skip(1)
+        .map(|b| b.split_once('\n').unwrap())
+    {
         let pc = header.split(':').next().unwrap();
         let mut lines = rest.lines();
         let first = lines.next().unwrap();
@@ -383,7 +387,10 @@ fn block_log_lists_each_translated_block_beside_its_x86_code() {
         log.to_str().unwrap(),
     ]);
     assert_eq!(status, 1);
-    assert!(err.contains("--block-log") && err.contains("--engine dbt"), "{err}");
+    assert!(
+        err.contains("--block-log") && err.contains("--engine dbt"),
+        "{err}"
+    );
     let (status, err) = bad(&[
         "run",
         "--engine",

@@ -880,9 +880,9 @@ impl Emitter<'_> {
         let a = &mut self.a;
         match (store, double) {
             (false, true) => {
-                a.mov(rax, qword_ptr(at))?;
-                a.mov(f(rd), rax)?;
-                a.movq(cached.expect("assigned"), rax)
+                let x = cached.expect("assigned");
+                a.movsd_2(x, qword_ptr(at))?;
+                a.movsd_2(f(rd), x)
             }
             (false, false) => {
                 a.mov(eax, dword_ptr(at))?;
