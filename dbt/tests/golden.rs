@@ -238,6 +238,19 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Bne, 0, S2, A1, -12),
         ],
     );
+    // t0 and s2 live in the hart: operations whose result is their first operand (or, when
+    // the order does not matter, their second) work on the hart's copy in place.
+    add(
+        "unmapped_in_place",
+        vec![
+            inst(Op::Addi, T0, T0, 0, 4),
+            inst(Op::Add, T0, T0, A0, 0),
+            inst(Op::Xor, S2, A1, S2, 0),
+            inst(Op::Sub, S2, S2, T0, 0),
+            inst(Op::Slli, T0, T0, 0, 3),
+            inst(Op::Sub, T0, A0, T0, 0),
+        ],
+    );
     v
 }
 

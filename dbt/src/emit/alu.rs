@@ -267,8 +267,11 @@ fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
             std::mem::swap(&mut r1, &mut r2);
         }
     }
-    let (q, d) = in_place.map_or((rax, eax), |h| (h.q, h.d));
     let word = matches!(inst.op, Addw | Subw | Mulw | Addiw | Slliw | Srliw | Sraiw);
+    if in_place.is_none() && !identity && in_memory(a, inst.op, rd, r1, r2, imm)? {
+        return Ok(());
+    }
+    let (q, d) = in_place.map_or((rax, eax), |h| (h.q, h.d));
     if inst.op == Addiw && imm == 0 {
         // `sext.w`: one sign-extending move.
         op_xd!(a, movsxd, q, r1)?;
@@ -314,6 +317,55 @@ fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
         super::write_x(a, rd, rax)?;
     }
     Ok(())
+}
+
+/// A 64-bit operation whose `rd` lives in the hart and is its first operand (or, commutative,
+/// its second), done on the hart's copy in place: `add qword [rd], imm` rather than a load, the
+/// operation and a store. Returns whether it was.
+fn in_memory(a: &mut Asm, op: Op, rd: u8, r1: u8, r2: u8, imm: i32) -> Result<bool, IcedError> {
+    use Op::*;
+    let uimm = imm as u32;
+    let m = x(rd);
+    let other = match op {
+        Add | Sub | And | Or | Xor if r1 == rd && r2 != 0 && r2 != rd => r2,
+        Add | And | Or | Xor if r2 == rd && r1 != 0 && r1 != rd => r1,
+        Addi | Ori | Xori if r1 == rd && imm != 0 => {
+            match op {
+                Addi => a.add(m, imm)?,
+                Ori => a.or(m, imm)?,
+                _ => a.xor(m, imm)?,
+            }
+            return Ok(true);
+        }
+        Andi if r1 == rd => {
+            a.and(m, imm)?;
+            return Ok(true);
+        }
+        Slli | Srli | Srai if r1 == rd && uimm != 0 => {
+            match op {
+                Slli => a.shl(m, uimm)?,
+                Srli => a.shr(m, uimm)?,
+                _ => a.sar(m, uimm)?,
+            }
+            return Ok(true);
+        }
+        _ => return Ok(false),
+    };
+    let src = match a.regs.get(other) {
+        Some(h) => h.q,
+        None => {
+            op_x!(a, mov, rax, other)?;
+            rax
+        }
+    };
+    match op {
+        Add => a.add(m, src)?,
+        Sub => a.sub(m, src)?,
+        And => a.and(m, src)?,
+        Or => a.or(m, src)?,
+        _ => a.xor(m, src)?,
+    }
+    Ok(true)
 }
 
 /// Division and remainder, signed or not, 64- or 32-bit (`word`, result sign-extended).
