@@ -80,6 +80,7 @@ mod frontend;
 mod helpers;
 pub mod ir;
 mod listing;
+mod mxcsr;
 mod passes;
 mod runtime;
 mod state;

@@ -547,7 +547,12 @@ impl<B: Bus> Dbt<B> {
             unsafe { std::mem::transmute::<u64, _>(self.trampoline) };
         // The translated code reads and writes the hart, the TLB tables and the state through
         // these pointers only; no Rust reference to them is used until it returns.
+        crate::mxcsr::reset();
         let raw = enter(state, hart_ptr, code);
+        // The flags translated FP code raised since the last helper call.
+        self.interp
+            .hart_mut()
+            .accrue_fflags(crate::mxcsr::take_fflags());
         let st = &mut *self.state;
         st.hart = std::ptr::null_mut();
         st.bus = std::ptr::null();

@@ -372,6 +372,16 @@ impl Hart {
     pub(crate) fn set_fs_dirty(&mut self) {
         self.csr.mstatus |= mstatus::FS;
     }
+
+    /// Accrues exception flags (fflags bits: NX 1, UF 2, OF 4, DZ 8, NV 16) that FP
+    /// instructions raised outside the interpreter, as the instructions themselves would have:
+    /// into `fflags`, with `mstatus.FS` Dirty. For engines that compute FP on the host.
+    pub fn accrue_fflags(&mut self, flags: u64) {
+        if flags & 0x1f != 0 {
+            self.fcsr |= flags & 0x1f;
+            self.set_fs_dirty();
+        }
+    }
 }
 
 /// `mtvec`/`stvec` are WARL: modes 0 (direct) and 1 (vectored) are kept; a write of a reserved

@@ -2,37 +2,29 @@
 //! instructions, with the interpreter's semantics (Berkeley SoftFloat, bit-exact) as the
 //! fallback whenever the host's answer might differ, as QEMU's "hardfloat" does.
 //!
-//! An arithmetic instruction has three paths:
+//! An arithmetic instruction has two paths:
 //! - fast, inline: when the rounding mode is round-to-nearest-even (static `rne`, or dynamic
-//!   with `frm` = 0) and `fflags` already holds NX (as it does soon in any program that
-//!   computes), the host operation's result stands if it is a normal number above the
-//!   smallest normal: then the operation raised no NV (that gives a NaN), DZ or OF (those give
-//!   an infinity in this mode) nor UF (a tiny result rounds to at most the smallest normal),
-//!   and NX would change nothing. No MXCSR access: `stmxcsr` costs some 20 cycles on the
-//!   hosts measured, more than the rest of the path.
-//! - flagged, out of line (any other result in round-to-nearest-even, or NX not yet set):
-//!   MXCSR is cleared, the operation runs again, and its result stands if MXCSR shows no
-//!   invalid, denormal-operand or underflow flag and it is not a NaN; its PE, OE and ZE accrue
-//!   into `fflags` as NX, OF (with NX: x86 raises PE with OE as SoftFloat does) and DZ.
+//!   with `frm` = 0), the host operation's result stands unless it is a NaN. Its exception
+//!   flags gather in MXCSR and reach `fflags` when control leaves translated code
+//!   (`crate::mxcsr`): x86 raises them as RISC-V does for every result but NaNs.
 //! - the helper, out of line, for everything else: other rounding modes (rare in compiled
 //!   code), improperly NaN-boxed singles (the canonical NaN), NaN results (RISC-V's canonical
-//!   NaN and its NV rules for fused multiply-adds), underflow (tininess rules), FS Off.
+//!   NaN and its NV rules, fused multiply-adds' among them), FS Off.
 //!
 //! The others: the sign injections and moves are integer code (the helper only for
 //! improperly boxed singles); `feq`/`flt`/`fle` are an unordered compare, with the helper for
 //! NaN operands; `fcvt` from integers is host code when the precision holds the integer
 //! exactly (no flag, any rounding mode), `fcvt` to integers when it truncates or rounds to
-//! nearest even and the result fits (NX from converting back); loads and stores take the
-//! inline TLB test, with the helper on a miss.
+//! nearest even and the result fits (its NX from x86's PE, as for arithmetic); loads and
+//! stores take the inline TLB test, with the helper on a miss.
 //!
 //! Within a block, the f registers that loads and double-precision arithmetic produce stay in
 //! xmm2-xmm15 as well as in the hart ([`XmmCache`]), so dependent instructions read registers
 //! instead of waiting for store-to-load forwarding.
 //!
 //! Translated code relies on MXCSR's controls (round to nearest, exceptions masked, no
-//! flush-to-zero or denormals-are-zero), which the System V ABI keeps across calls: the first
-//! FP operation of a block that rounds loads [`MXCSR_CLEAN`] anyway, so the host thread's
-//! settings never matter.
+//! flush-to-zero or denormals-are-zero), which the runtime sets before it enters translated
+//! code and the helper after each call.
 //!
 //! `mstatus.FS`: the first FP instruction of a block tests that FS is not Off (the helper
 //! raises the illegal instruction otherwise); later ones in the block need not, as only a CSR
@@ -48,36 +40,18 @@ use ospite_isa::{Class, Inst, Op, RegFile, Rm};
 use super::{Asm, Emitter, HostFeatures};
 use crate::ir::NodeKind;
 
-/// The MXCSR translated FP code runs with: every exception masked, round to nearest even, no
-/// flush-to-zero or denormals-are-zero, flags clear (the value Rust code runs with too).
-const MXCSR_CLEAN: u32 = 0x1f80;
-/// MXCSR flags after which the helper decides: invalid (1), denormal operand (2), underflow
-/// (0x10).
-const MXCSR_FALLBACK: u32 = 0x13;
-/// MXCSR flags the flagged path accrues: divide-by-zero (4), overflow (8), precision (0x20).
-const MXCSR_ACCRUED: u32 = 0x2c;
-/// Multiplying the accrued MXCSR flags by this moves ZE (bit 2) to bit 11, OE (bit 3) to bit
-/// 10 and PE (bit 5) to bit 8, so that bits 8..11 shifted down are fflags' NX (0), OF (2) and
-/// DZ (3); the other partial products land in bits that [`FFLAGS_FROM_MXCSR`] masks off.
-const MXCSR_TO_FFLAGS_MUL: u32 = (1 << 9) | (1 << 7) | (1 << 3);
-/// fflags NX | OF | DZ.
-const FFLAGS_FROM_MXCSR: u32 = 0b1101;
 /// `frm` in the low byte of `fcsr`.
 const FRM_MASK: u32 = 0xe0;
-/// fflags' NX.
-const FFLAGS_NX: u32 = 1;
 
 /// What translated code has checked of `fcsr` at a point of a block, for the fast path of
-/// arithmetic: only a CSR write can clear NX or change `frm`, and a helper node is the only
-/// node that may make one, so a check holds until the next helper node (or the block's end).
-/// A check that fails sends its instruction down the out-of-line paths, and those, when they
-/// rejoin, check again and leave the block for the next instruction if it still fails: so
-/// later instructions may skip the check. Bits: [`KNOWN_NX`], [`KNOWN_RNE`].
+/// arithmetic: only a CSR write can change `frm`, and a helper node is the only node that may
+/// make one, so a check holds until the next helper node (or the block's end). A check that
+/// fails sends its instruction down the out-of-line path, and that, when it rejoins, checks
+/// again and leaves the block for the next instruction if it still fails: so later
+/// instructions may skip the check. Bits: [`KNOWN_RNE`].
 pub(crate) type FcsrKnown = u8;
-/// NX is set in `fflags`.
-const KNOWN_NX: FcsrKnown = 1;
 /// `frm` is round-to-nearest-even.
-const KNOWN_RNE: FcsrKnown = 2;
+const KNOWN_RNE: FcsrKnown = 1;
 /// The upper half of a NaN-boxed single.
 const BOXED: i32 = -1;
 
@@ -296,26 +270,21 @@ fn mstatus_slot() -> AsmMemoryOperand {
     qword_ptr(rbx + Hart::OFFSET_MSTATUS as i32)
 }
 
-fn fcsr_slot() -> AsmMemoryOperand {
-    qword_ptr(rbx + Hart::OFFSET_FCSR as i32)
-}
-
-/// Scratch for `stmxcsr`/`ldmxcsr`, which take only memory operands: the red zone below the
-/// stack pointer (translated code makes no call while it is used, and signal frames skip it).
+/// Where a conversion to an integer keeps MXCSR while it may still discard its x86 result
+/// (`stmxcsr`/`ldmxcsr` take only memory operands): the red zone below the stack pointer
+/// (translated code makes no call while it is used, and signal frames skip it).
 fn mxcsr_scratch() -> AsmMemoryOperand {
     dword_ptr(rsp - 8)
 }
 
-/// The out-of-line paths of node `k`: the helper, entered at `label`, continuing at `resume`,
-/// and for arithmetic the flagged path before it.
+/// The out-of-line path of node `k`: the helper, entered at `label`, continuing at `resume`.
 pub(crate) struct SlowPath {
     k: usize,
     label: CodeLabel,
     resume: CodeLabel,
-    /// The flagged path's entry, for an arithmetic instruction.
-    flagged: Option<CodeLabel>,
-    /// The xmm register that holds `rd` after the instruction, if one does.
-    rd_xmm: Option<AsmRegisterXmm>,
+    /// For a conversion to an integer: the entry that puts MXCSR back as it was before the
+    /// conversion (dropping the flags of an x86 result it discards), then goes to `label`.
+    discard: Option<CodeLabel>,
     /// What the cache holds after the instruction: the helper's path reloads it.
     held: Vec<(AsmRegisterXmm, u8)>,
     /// When the instruction checked `fcsr` inline: what later ones rely on, which the paths
@@ -420,17 +389,6 @@ impl Emitter<'_> {
         let (op, double) = float_op(inst.op).expect("the frontend picks only these");
         let slow = self.a.create_label();
         let resume = self.a.create_label();
-        // Those whose results depend on MXCSR's rounding control.
-        let rounds = |n: &crate::ir::Node| {
-            n.kind == NodeKind::Float
-                && matches!(
-                    float_op(n.inst.op),
-                    Some((FloatOp::Arith(_) | FloatOp::ToInt(_), _))
-                )
-        };
-        if rounds(&self.block.nodes[k]) && !self.block.nodes[..k].iter().any(rounds) {
-            load_clean_mxcsr(&mut self.a)?;
-        }
         // A node since the last FP one may have called a helper on a path of its own.
         let since = self.float_cache.last.map_or(0, |l| l + 1);
         if self.block.nodes[since..k]
@@ -452,18 +410,18 @@ impl Emitter<'_> {
             self.a.test(mstatus_slot(), mstatus::FS as i32)?;
             self.a.jz(slow)?;
         }
-        let mut flagged = None;
-        let mut rd_xmm = None;
+        let mut discard = None;
         let known_before = self.fcsr_known;
         match op {
-            FloatOp::Arith(arith) => {
-                let (label, xmm) = self.arith(&inst, arith, double, slow)?;
-                (flagged, rd_xmm) = (Some(label), xmm);
-            }
+            FloatOp::Arith(arith) => self.arith(&inst, arith, double, slow)?,
             FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
             FloatOp::Compare(cmp) => self.compare(&inst, cmp, double, slow)?,
             FloatOp::FromInt(ty) => self.convert_from_int(&inst, ty, double, slow)?,
-            FloatOp::ToInt(ty) => self.convert_to_int(&inst, ty, double, slow)?,
+            FloatOp::ToInt(ty) => {
+                let label = self.a.create_label();
+                self.convert_to_int(&inst, ty, double, slow, label)?;
+                discard = Some(label);
+            }
             FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
             FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
             FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
@@ -481,8 +439,7 @@ impl Emitter<'_> {
                 k,
                 label: slow,
                 resume,
-                flagged,
-                rd_xmm,
+                discard,
                 held: self.float_cache.held(),
                 recheck: (self.fcsr_known != known_before).then_some(self.fcsr_known),
             });
@@ -491,8 +448,7 @@ impl Emitter<'_> {
     }
 
     /// Add, subtract, multiply, divide, square root, fused multiply-add: the checks and the
-    /// fast path. Returns the entry of the flagged path, which [`Self::float_slow_path`] emits,
-    /// and the xmm register that holds `rd` after it (a double result only: a single's upper
+    /// fast path. A double result stays in an xmm register of the cache too (a single's upper
     /// half in xmm is not its NaN box).
     fn arith(
         &mut self,
@@ -500,8 +456,7 @@ impl Emitter<'_> {
         arith: Arith,
         double: bool,
         slow: CodeLabel,
-    ) -> Result<(CodeLabel, Option<AsmRegisterXmm>), IcedError> {
-        let flagged = self.a.create_label();
+    ) -> Result<(), IcedError> {
         let single_inputs = match arith {
             Arith::Narrow => false,
             Arith::Widen => true,
@@ -534,86 +489,21 @@ impl Emitter<'_> {
                 }
             }
         }
-        // frm = 0 (for the dynamic mode) and NX already accrued, unless known.
-        let needed = if inst.rm == Rm::Dyn {
-            KNOWN_NX | KNOWN_RNE
-        } else {
-            KNOWN_NX
-        };
-        if self.fcsr_known & needed != needed {
-            check_fcsr(a, needed, false, flagged)?;
-            self.fcsr_known |= needed;
+        // frm = 0 for the dynamic mode, unless known.
+        if inst.rm == Rm::Dyn && self.fcsr_known & KNOWN_RNE == 0 {
+            check_fcsr(a, KNOWN_RNE, false, slow)?;
+            self.fcsr_known |= KNOWN_RNE;
         }
         compute(a, arith, double, srcs)?;
-        // The biased exponent, from 2 (above the smallest normal) to the largest finite.
-        if double {
-            a.movq(rax, xmm0)?;
-            a.shr(rax, 52)?;
-            a.and(eax, 0x7ff)?;
-            a.sub(eax, 2)?;
-            a.cmp(eax, 0x7fe - 2)?;
-        } else {
-            a.movd(eax, xmm0)?;
-            a.shr(eax, 23)?;
-            a.and(eax, 0xff)?;
-            a.sub(eax, 2)?;
-            a.cmp(eax, 0xfe - 2)?;
-        }
-        a.ja(flagged)?;
-        store_result(a, inst, double)?;
-        if let Some(x) = rd_xmm {
-            a.movaps(x, xmm0)?;
-        }
-        Ok((flagged, rd_xmm))
-    }
-
-    /// The flagged path of an arithmetic instruction: run again with MXCSR cleared, and its
-    /// flags read and accrued; the helper if MXCSR or the result says so.
-    fn flagged_arith(
-        &mut self,
-        k: usize,
-        slow: CodeLabel,
-        rd_xmm: Option<AsmRegisterXmm>,
-    ) -> Result<(), IcedError> {
-        let inst = self.block.nodes[k].inst;
-        let Some((FloatOp::Arith(arith), double)) = float_op(inst.op) else {
-            unreachable!("only arithmetic has a flagged path")
-        };
-        let a = &mut self.a;
-        if inst.rm == Rm::Dyn {
-            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
-            a.jnz(slow)?;
-        }
-        load_clean_mxcsr(a)?;
-        let single_inputs = match arith {
-            Arith::Narrow => false,
-            Arith::Widen => true,
-            _ => !double,
-        };
-        let src = |r: u8| Src::M(if single_inputs { fs(r) } else { f(r) });
-        let srcs = [
-            src(inst.rs1.num()),
-            src(inst.rs2.num()),
-            src(inst.rs3.num()),
-        ];
-        compute(a, arith, double, srcs)?;
-        a.stmxcsr(mxcsr_scratch())?;
-        a.test(mxcsr_scratch(), MXCSR_FALLBACK)?;
-        a.jnz(slow)?;
         // A NaN compares unordered with itself (every invalid operation gives one, and so
         // does a NaN operand).
         ucomis(a, double, xmm0, xmm0)?;
         a.jp(slow)?;
-        store_result(a, &inst, double)?;
+        store_result(a, inst, double)?;
         if let Some(x) = rd_xmm {
             a.movaps(x, xmm0)?;
         }
-        a.mov(eax, mxcsr_scratch())?;
-        a.and(eax, MXCSR_ACCRUED)?;
-        a.imul_3(eax, eax, MXCSR_TO_FFLAGS_MUL as i32)?;
-        a.shr(eax, 8)?;
-        a.and(eax, FFLAGS_FROM_MXCSR)?;
-        a.or(fcsr_slot(), rax)
+        Ok(())
     }
 
     /// `feq`, `flt`, `fle`: without a NaN operand they raise no flag and x86's unordered
@@ -715,23 +605,29 @@ impl Emitter<'_> {
     /// `fcvt.{w,wu,l,lu}.{s,d}` truncating (`rtz`) or to nearest even (`rne`, or dynamic with
     /// `frm` = 0): a 64-bit x86 conversion, whose result must fit the type (NaNs and
     /// overflows give x86's -2^63, which never fits, and go to the helper for RISC-V's
-    /// saturation and NV); NX when converting back does not give the operand.
+    /// saturation and NV); x86's PE is its NX, through MXCSR as for arithmetic.
     fn convert_to_int(
         &mut self,
         inst: &Inst,
         ty: IntType,
         double: bool,
         slow: CodeLabel,
+        discard: CodeLabel,
     ) -> Result<(), IcedError> {
         let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
-        let exact = self.a.create_label();
         let a = &mut self.a;
         if inst.rm == Rm::Dyn {
             a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
             a.jnz(slow)?;
         }
+        if !double {
+            a.cmp(f_upper(rs1), BOXED)?;
+            a.jne(slow)?;
+        }
+        // The x86 conversion may raise PE (and IE) for a result the helper then replaces:
+        // MXCSR as it was goes back on that path (`discard`).
+        a.stmxcsr(mxcsr_scratch())?;
         let truncate = inst.rm == Rm::Rtz;
-        a.xorps(xmm1, xmm1)?;
         if double {
             a.movsd_2(xmm0, f(rs1))?;
             if truncate {
@@ -739,47 +635,36 @@ impl Emitter<'_> {
             } else {
                 a.cvtsd2si(rax, xmm0)?;
             }
-            a.cvtsi2sd(xmm1, rax)?;
         } else {
-            a.cmp(f_upper(rs1), BOXED)?;
-            a.jne(slow)?;
             a.movss(xmm0, fs(rs1))?;
             if truncate {
                 a.cvttss2si(rax, xmm0)?;
             } else {
                 a.cvtss2si(rax, xmm0)?;
             }
-            a.cvtsi2ss(xmm1, rax)?;
         }
         match ty {
             IntType::W => {
                 a.movsxd(rcx, eax)?;
                 a.cmp(rcx, rax)?;
-                a.jne(slow)?;
+                a.jne(discard)?;
             }
             IntType::Wu => {
                 a.mov(rcx, rax)?;
                 a.shr(rcx, 32)?;
-                a.jnz(slow)?;
+                a.jnz(discard)?;
             }
             IntType::L => {
                 // Only -2^63 overflows a negation (x86's "integer indefinite" among them).
                 a.mov(rcx, rax)?;
                 a.neg(rcx)?;
-                a.jo(slow)?;
+                a.jo(discard)?;
             }
             IntType::Lu => {
                 a.test(rax, rax)?;
-                a.js(slow)?;
+                a.js(discard)?;
             }
         }
-        // An integral operand converts back to itself (exactly: it fits the precision).
-        ucomis(a, double, xmm1, xmm0)?;
-        a.je(exact)?;
-        a.or(fcsr_slot(), FFLAGS_NX as i32)?;
-        a.or(mstatus_slot(), mstatus::FS as i32)?;
-        self.here(exact)?;
-        let a = &mut self.a;
         if rd == 0 {
             return Ok(());
         }
@@ -907,21 +792,11 @@ impl Emitter<'_> {
         }
     }
 
-    /// The out-of-line paths of an FP instruction: the flagged path of an arithmetic one, then
-    /// the helper.
+    /// The out-of-line path of an FP instruction: the helper.
     pub(super) fn float_slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
-        // Where the paths rejoin: after a check again when the inline check may have failed,
-        // since what later instructions rely on must hold (or the block ends before the next
-        // instruction).
-        let recheck = self.a.create_label();
-        let rejoin = match slow.recheck {
-            Some(_) => recheck,
-            None => slow.resume,
-        };
-        if let Some(flagged) = slow.flagged {
-            self.here(flagged)?;
-            self.flagged_arith(slow.k, slow.label, slow.rd_xmm)?;
-            self.a.jmp(rejoin)?;
+        if let Some(discard) = slow.discard {
+            self.here(discard)?;
+            self.a.ldmxcsr(mxcsr_scratch())?;
         }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
@@ -931,7 +806,8 @@ impl Emitter<'_> {
         let Some(known) = slow.recheck else {
             return self.a.jmp(slow.resume);
         };
-        self.here(recheck)?;
+        // The inline check may have failed: what later instructions rely on must hold, or the
+        // block ends before the next instruction.
         check_fcsr(&mut self.a, known, true, slow.resume)?;
         let node = self.block.nodes[slow.k];
         if writes_f(&node.inst) {
@@ -946,23 +822,12 @@ impl Emitter<'_> {
 
 /// Jumps to `to` when `fcsr` has (`holds`) or lacks (`!holds`) what `known` says.
 fn check_fcsr(a: &mut Asm, known: FcsrKnown, holds: bool, to: CodeLabel) -> Result<(), IcedError> {
-    let fcsr = byte_ptr(rbx + Hart::OFFSET_FCSR as i32);
-    if known & KNOWN_RNE != 0 {
-        a.movzx(eax, fcsr)?;
-        a.and(eax, (FRM_MASK | FFLAGS_NX) as i32)?;
-        a.cmp(eax, FFLAGS_NX as i32)?;
-        if holds {
-            a.je(to)
-        } else {
-            a.jne(to)
-        }
+    debug_assert_eq!(known, KNOWN_RNE, "the one thing checked");
+    a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
+    if holds {
+        a.jz(to)
     } else {
-        a.test(fcsr, FFLAGS_NX as i32)?;
-        if holds {
-            a.jnz(to)
-        } else {
-            a.jz(to)
-        }
+        a.jnz(to)
     }
 }
 
@@ -1049,11 +914,6 @@ fn store_result(a: &mut Asm, inst: &Inst, double: bool) -> Result<(), IcedError>
         a.movss(fs(rd), xmm0)?;
         a.mov(f_upper(rd), BOXED)
     }
-}
-
-fn load_clean_mxcsr(a: &mut Asm) -> Result<(), IcedError> {
-    a.mov(mxcsr_scratch(), MXCSR_CLEAN)?;
-    a.ldmxcsr(mxcsr_scratch())
 }
 
 /// `fmv.x.w` (sign-extended) and `fmv.x.d`: the raw bits, whatever the boxing.
