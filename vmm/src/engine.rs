@@ -104,18 +104,16 @@ impl Cpu {
         self.interp_mut().set_trace(out);
     }
 
-    /// Sends the translator's block listings to `out`; false for the interpreter.
-    pub(crate) fn set_block_log(&mut self, out: Box<dyn std::io::Write + Send>) -> bool {
-        match self {
-            Cpu::Interp(_) => {
-                drop(out);
-                false
-            }
-            #[cfg(target_arch = "x86_64")]
-            Cpu::Dbt(d) => {
-                d.set_block_log(Some(out));
-                true
-            }
+    /// Whether this engine translates blocks (and so can list them).
+    pub(crate) fn translates(&self) -> bool {
+        !matches!(self, Cpu::Interp(_))
+    }
+
+    /// Sends the translator's block listings to `out` (the interpreter has none).
+    pub(crate) fn set_block_log(&mut self, out: Box<dyn std::io::Write + Send>) {
+        #[cfg(target_arch = "x86_64")]
+        if let Cpu::Dbt(d) = self {
+            d.set_block_log(Some(out));
         }
     }
 

@@ -496,27 +496,18 @@ impl Vm {
     fn attach_engine(&mut self) -> Result<()> {
         self.board.power.connect(self.cpu.stop_handle());
         if let Some(path) = &self.config.trace {
-            let file = std::fs::File::create(path).map_err(|source| Error::Io {
-                what: format!("{}: cannot create the trace file", path.display()),
-                source,
-            })?;
-            self.cpu
-                .set_trace(Some(Box::new(std::io::BufWriter::new(file))));
+            let out = create_output(path, "the trace file")?;
+            self.cpu.set_trace(Some(out));
         }
         if let Some(path) = &self.config.block_log {
-            let file = std::fs::File::create(path).map_err(|source| Error::Io {
-                what: format!("{}: cannot create the block log", path.display()),
-                source,
-            })?;
-            if !self
-                .cpu
-                .set_block_log(Box::new(std::io::BufWriter::new(file)))
-            {
+            if !self.cpu.translates() {
                 return Err(Error::Config {
                     what: format!("--block-log {}", path.display()),
                     why: "only the translator (--engine dbt) translates blocks".into(),
                 });
             }
+            let out = create_output(path, "the block log")?;
+            self.cpu.set_block_log(out);
         }
         Ok(())
     }
@@ -691,4 +682,13 @@ impl Vm {
         self.stats.wfi_sleeps += 1;
         self.stats.idle += now.elapsed();
     }
+}
+
+/// A buffered file for an output the VM writes (`what` names it in the error).
+fn create_output(path: &std::path::Path, what: &str) -> Result<Box<dyn std::io::Write + Send>> {
+    let file = std::fs::File::create(path).map_err(|source| Error::Io {
+        what: format!("{}: cannot create {what}", path.display()),
+        source,
+    })?;
+    Ok(Box::new(std::io::BufWriter::new(file)))
 }

@@ -324,32 +324,26 @@ fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
 /// operation and a store. Returns whether it was.
 fn in_memory(a: &mut Asm, op: Op, rd: u8, r1: u8, r2: u8, imm: i32) -> Result<bool, IcedError> {
     use Op::*;
-    let uimm = imm as u32;
-    let m = x(rd);
+    // The other operand: a register, or `None` for the immediate.
     let other = match op {
-        Add | Sub | And | Or | Xor if r1 == rd && r2 != 0 && r2 != rd => r2,
-        Add | And | Or | Xor if r2 == rd && r1 != 0 && r1 != rd => r1,
-        Addi | Ori | Xori if r1 == rd && imm != 0 => {
-            match op {
-                Addi => a.add(m, imm)?,
-                Ori => a.or(m, imm)?,
-                _ => a.xor(m, imm)?,
-            }
-            return Ok(true);
-        }
-        Andi if r1 == rd => {
-            a.and(m, imm)?;
-            return Ok(true);
-        }
-        Slli | Srli | Srai if r1 == rd && uimm != 0 => {
-            match op {
-                Slli => a.shl(m, uimm)?,
-                Srli => a.shr(m, uimm)?,
-                _ => a.sar(m, uimm)?,
-            }
-            return Ok(true);
-        }
+        Add | Sub | And | Or | Xor if r1 == rd && r2 != 0 && r2 != rd => Some(r2),
+        Add | And | Or | Xor if r2 == rd && r1 != 0 && r1 != rd => Some(r1),
+        Addi | Ori | Xori | Slli | Srli | Srai if r1 == rd && imm != 0 => None,
+        Andi if r1 == rd => None,
         _ => return Ok(false),
+    };
+    let m = x(rd);
+    let Some(other) = other else {
+        match op {
+            Addi => a.add(m, imm)?,
+            Andi => a.and(m, imm)?,
+            Ori => a.or(m, imm)?,
+            Xori => a.xor(m, imm)?,
+            Slli => a.shl(m, imm as u32)?,
+            Srli => a.shr(m, imm as u32)?,
+            _ => a.sar(m, imm as u32)?,
+        }
+        return Ok(true);
     };
     let src = match a.regs.get(other) {
         Some(h) => h.q,

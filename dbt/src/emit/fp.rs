@@ -43,15 +43,6 @@ use crate::ir::NodeKind;
 /// `frm` in the low byte of `fcsr`.
 const FRM_MASK: u32 = 0xe0;
 
-/// What translated code has checked of `fcsr` at a point of a block, for the fast path of
-/// arithmetic: only a CSR write can change `frm`, and a helper node is the only node that may
-/// make one, so a check holds until the next helper node (or the block's end). A check that
-/// fails sends its instruction down the out-of-line path, and that, when it rejoins, checks
-/// again and leaves the block for the next instruction if it still fails: so later
-/// instructions may skip the check. Bits: [`KNOWN_RNE`].
-pub(crate) type FcsrKnown = u8;
-/// `frm` is round-to-nearest-even.
-const KNOWN_RNE: FcsrKnown = 1;
 /// The upper half of a NaN-boxed single.
 const BOXED: i32 = -1;
 
@@ -287,9 +278,9 @@ pub(crate) struct SlowPath {
     discard: Option<CodeLabel>,
     /// What the cache holds after the instruction: the helper's path reloads it.
     held: Vec<(AsmRegisterXmm, u8)>,
-    /// When the instruction checked `fcsr` inline: what later ones rely on, which the paths
-    /// check again before they rejoin.
-    recheck: Option<FcsrKnown>,
+    /// Whether the instruction checked `frm` inline, which later ones then rely on: the path
+    /// checks again before it rejoins.
+    recheck: bool,
 }
 
 /// How many f registers a block keeps in xmm registers (xmm2-xmm15; xmm0 and xmm1 are
@@ -411,7 +402,7 @@ impl Emitter<'_> {
             self.a.jz(slow)?;
         }
         let mut discard = None;
-        let known_before = self.fcsr_known;
+        let rne_before = self.frm_is_rne;
         match op {
             FloatOp::Arith(arith) => self.arith(&inst, arith, double, slow)?,
             FloatOp::Sign(sign) => self.sign(&inst, sign, double, slow)?,
@@ -441,7 +432,7 @@ impl Emitter<'_> {
                 resume,
                 discard,
                 held: self.float_cache.held(),
-                recheck: (self.fcsr_known != known_before).then_some(self.fcsr_known),
+                recheck: self.frm_is_rne && !rne_before,
             });
         }
         Ok(())
@@ -490,9 +481,9 @@ impl Emitter<'_> {
             }
         }
         // frm = 0 for the dynamic mode, unless known.
-        if inst.rm == Rm::Dyn && self.fcsr_known & KNOWN_RNE == 0 {
-            check_fcsr(a, KNOWN_RNE, false, slow)?;
-            self.fcsr_known |= KNOWN_RNE;
+        if inst.rm == Rm::Dyn && !self.frm_is_rne {
+            check_frm(a, false, slow)?;
+            self.frm_is_rne = true;
         }
         compute(a, arith, double, srcs)?;
         // A NaN compares unordered with itself (every invalid operation gives one, and so
@@ -617,8 +608,7 @@ impl Emitter<'_> {
         let (rd, rs1) = (inst.rd.num(), inst.rs1.num());
         let a = &mut self.a;
         if inst.rm == Rm::Dyn {
-            a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
-            a.jnz(slow)?;
+            check_frm(a, false, slow)?;
         }
         if !double {
             a.cmp(f_upper(rs1), BOXED)?;
@@ -803,12 +793,12 @@ impl Emitter<'_> {
         for (x, r) in slow.held {
             self.a.movsd_2(x, f(r))?;
         }
-        let Some(known) = slow.recheck else {
+        if !slow.recheck {
             return self.a.jmp(slow.resume);
-        };
+        }
         // The inline check may have failed: what later instructions rely on must hold, or the
         // block ends before the next instruction.
-        check_fcsr(&mut self.a, known, true, slow.resume)?;
+        check_frm(&mut self.a, true, slow.resume)?;
         let node = self.block.nodes[slow.k];
         if writes_f(&node.inst) {
             // As after `resume`.
@@ -820,11 +810,10 @@ impl Emitter<'_> {
     }
 }
 
-/// Jumps to `to` when `fcsr` has (`holds`) or lacks (`!holds`) what `known` says.
-fn check_fcsr(a: &mut Asm, known: FcsrKnown, holds: bool, to: CodeLabel) -> Result<(), IcedError> {
-    debug_assert_eq!(known, KNOWN_RNE, "the one thing checked");
+/// Jumps to `to` when `frm` is (`rne`) or is not (`!rne`) round-to-nearest-even.
+fn check_frm(a: &mut Asm, rne: bool, to: CodeLabel) -> Result<(), IcedError> {
     a.test(byte_ptr(rbx + Hart::OFFSET_FCSR as i32), FRM_MASK as i32)?;
-    if holds {
+    if rne {
         a.jz(to)
     } else {
         a.jnz(to)

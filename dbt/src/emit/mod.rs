@@ -266,8 +266,13 @@ pub(crate) struct Emitter<'a> {
     loop_map: Option<regs::RegMap>,
     /// Under a loop map: where a helper's early exit goes to put the static map back first.
     helper_leave: Option<CodeLabel>,
-    /// What translated code has checked of `fcsr` at this point of the block.
-    fcsr_known: fp::FcsrKnown,
+    /// Whether translated code has checked, at this point of the block, that `frm` is
+    /// round-to-nearest-even, for the fast path of FP arithmetic. Only a CSR write can change
+    /// `frm`, and only a helper node may make one, so the check holds until the next helper
+    /// node. A failed check sends its instruction down the helper's path, which checks again
+    /// before it rejoins and leaves the block for the next instruction if it still fails: so
+    /// later instructions may skip the check.
+    frm_is_rne: bool,
 }
 
 impl<'a> Emitter<'a> {
@@ -282,7 +287,7 @@ impl<'a> Emitter<'a> {
             float_cache: fp::XmmCache::default(),
             loop_map: None,
             helper_leave: None,
-            fcsr_known: 0,
+            frm_is_rne: false,
         })
     }
 
@@ -487,7 +492,7 @@ impl<'a> Emitter<'a> {
                 NodeKind::Memory => self.memory(k)?,
                 NodeKind::Helper => {
                     // It may write `fcsr`.
-                    self.fcsr_known = 0;
+                    self.frm_is_rne = false;
                     self.call_helper(k)?
                 }
                 NodeKind::Float => self.float(k)?,

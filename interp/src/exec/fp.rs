@@ -424,10 +424,7 @@ pub(super) fn fp(hart: &mut Hart, inst: &Inst) -> Result<(), Exception> {
         }
         Out::X(v) => hart.set_xi(inst.rd.idx(), v),
     }
-    if flags != 0 {
-        hart.fcsr |= flags;
-        hart.set_fs_dirty();
-    }
+    hart.accrue_fflags(flags);
     Ok(())
 }
 
