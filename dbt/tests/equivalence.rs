@@ -187,6 +187,16 @@ enum Item {
     FenceI,
     SfenceVma,
     Wfi,
+    /// A loop of its own walking a pointer from `start`: `t3 = start; li t4, n; top: op reg,
+    /// 0(t3); addi t3, t3, stride; addi t4, t4, -1; bnez t4, top`. The access moves from page
+    /// to page (pages of different kinds under Sv39; misaligned too) while the loop iterates.
+    Walk {
+        op: Op,
+        reg: u8,
+        start: Base,
+        stride: i32,
+        n: u8,
+    },
     /// A store into the data that follows the program, in a page with code.
     StoreCodeData {
         op: Op,
@@ -603,6 +613,24 @@ fn data_off() -> impl Strategy<Value = i32> {
     prop_oneof![2 => -12i32..12, 1 => -2048i32..2048, 1 => (-256i32..256).prop_map(|k| k * 8)]
 }
 
+fn walk(env: Env) -> impl Strategy<Value = Item> {
+    let ops = ops(|c| matches!(c, Class::Load(..) | Class::Store(_)));
+    let near = |a: u64| a.wrapping_sub(16);
+    let start = prop_oneof![
+        3 => (-40i32..40).prop_map(Base::Data),
+        1 => select(env.addresses()).prop_map(move |a| Base::Abs(near(a))),
+    ];
+    (select(ops), src(), start, -12i32..=12, 2u8..12).prop_map(|(op, reg, start, stride, n)| {
+        Item::Walk {
+            op,
+            reg,
+            start,
+            stride,
+            n,
+        }
+    })
+}
+
 fn base(env: Env) -> impl Strategy<Value = Base> {
     prop_oneof![
         6 => data_off().prop_map(Base::Data),
@@ -732,6 +760,7 @@ fn leaf(env: Env) -> impl Strategy<Value = Item> {
         1 => Just(Item::SfenceVma),
         1 => Just(Item::Wfi),
         1 => (select(stores), src(), 0i32..56).prop_map(|(op, rs2, off)| Item::StoreCodeData { op, rs2, off }),
+        2 => walk(env),
         2 => (0usize..3, any::<bool>()).prop_map(|(sub, far)| Item::Call { sub, far }),
         1 => (1u8..5, select(&FREE[..]), any::<bool>()).prop_map(|(n, rd, fence)| Item::SmcLoop { n, rd, fence }),
     ]
@@ -1033,6 +1062,27 @@ impl Gen {
             Item::Wfi => self.a.wfi(),
             Item::StoreCodeData { op, rs2, off } if !self.code_data => {
                 self.put(inst(*op, 0, S0, *rs2, *off));
+            }
+            Item::Walk {
+                op,
+                reg,
+                start,
+                stride,
+                n,
+            } => {
+                let (b, off) = self.mem_base(start);
+                self.a.addi(x(T3), x(b), off);
+                self.li(T4, i64::from(*n));
+                let top = self.a.here();
+                match op.class() {
+                    Class::Store(_) => self.put(inst(*op, 0, T3, *reg, 0)),
+                    // Only a register random instructions may write takes the value.
+                    _ if !FREE.contains(reg) => self.put(inst(*op, 0, T3, 0, 0)),
+                    _ => self.put(inst(*op, *reg, T3, 0, 0)),
+                }
+                self.a.addi(x(T3), x(T3), *stride);
+                self.a.addi(x(T4), x(T4), -1);
+                self.a.bnez(x(T4), top);
             }
             Item::StoreCodeData { op, rs2, off } => {
                 let slot = self.slot;
@@ -1552,6 +1602,48 @@ fn traps_in_translated_code_are_precise() {
         }],
         Env::Machine,
     );
+}
+
+/// A translated loop's loads and stores remember their page between iterations: walks across
+/// page boundaries (forwards and backwards, aligned and not; under Sv39 from a page with A and
+/// D clear into an alias of another page, and from a writable page into a read-only one) must
+/// reach each page as the interpreter does.
+#[test]
+fn loops_walking_across_page_boundaries_match_the_interpreter() {
+    let walk = |op, reg, start, stride, n| Item::Walk {
+        op,
+        reg,
+        start,
+        stride,
+        n,
+    };
+    let data = Base::Data;
+    let common = vec![
+        walk(Op::Ld, 10, data(-32), 8, 9),
+        walk(Op::Sd, 11, data(24), -8, 8),
+        walk(Op::Lw, 12, data(-10), 3, 11),
+        walk(Op::Sh, 13, data(-7), 5, 6),
+        walk(Op::Lbu, 14, data(6), -1, 11),
+        Item::Loop {
+            n: 4,
+            back: 0,
+            body: vec![
+                walk(Op::Sw, 15, data(-12), 4, 7),
+                walk(Op::Lhu, 16, data(-12), 2, 9),
+            ],
+        },
+    ];
+    run_items(common.clone(), Env::Machine);
+    let abs = |a: u64| Base::Abs(VBASE + a);
+    let mut sv39 = common;
+    sv39.extend([
+        walk(Op::Ld, 17, abs(0x14ff0), 8, 6),
+        walk(Op::Sd, 19, abs(0x14fe8), 8, 6),
+        walk(Op::Ld, 20, abs(0x14ff0), 8, 6),
+        walk(Op::Sw, 21, abs(0x11ff8), 4, 5),
+        walk(Op::Lw, 22, abs(0x11ff8), 4, 5),
+    ]);
+    run_items(sv39, Env::Sv39);
 }
 
 #[test]

@@ -228,7 +228,8 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
         ],
     );
     // s1 and s2 live in the hart between blocks: the loop moves them into host registers for
-    // its iterations (and back when it leaves, or when the load's miss path calls out).
+    // its iterations (and back when it leaves, or when the load's miss path calls out). The
+    // load tests its page memo, refilled from the TLB out of line.
     add(
         "loop_with_unmapped_registers",
         vec![

@@ -3,22 +3,126 @@
 //! a compare of the masked address with the entry's tag and an add of its host addend. A miss
 //! (or a flagged entry: device memory, a code page, a page not yet dirty, a misaligned access)
 //! calls the interpreter's semantics for the instruction out of line.
+//!
+//! A self-loop gives each of its loads and stores (up to [`frame::MEMO_COUNT`]) a *page memo*
+//! in the frame: the tag and addend of the TLB entry its last access hit. The inline test
+//! compares the masked address with the memo, and the access adds the memo's addend: both are
+//! loads from fixed addresses, so unlike the entry's they do not wait for the address. A memo
+//! that does not match is refilled out of line from the TLB. Nothing can change the TLB while
+//! the loop's code runs but a helper call, so the memos are forgotten on entry to the loop and
+//! after each helper call.
 
 use iced_x86::code_asm::*;
 use iced_x86::IcedError;
 use ospite_isa::{Class, Inst};
 use ospite_mmu::tlb::{
-    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
+    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET, TLB_INVALID,
 };
 use ospite_mmu::PAGE_SHIFT;
 
 use super::{frame, x, Asm, Emitter};
+use crate::ir::{Block, NodeKind};
 
-/// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
+/// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`; with a page memo,
+/// first the memo's refill.
 pub(super) struct SlowPath {
     k: usize,
     label: CodeLabel,
     resume: CodeLabel,
+    refill: Option<Refill>,
+}
+
+/// The out-of-line refill of the page memo at frame offset `memo`, entered at `label` with the
+/// masked address in `rcx`, going back to `back` on a TLB hit.
+struct Refill {
+    memo: i32,
+    store: bool,
+    label: CodeLabel,
+    back: CodeLabel,
+}
+
+/// The page memos of a self-loop `block`: the frame offset of each memory node's, in order,
+/// while there are slots.
+pub(super) fn assign_memos(block: &Block) -> Vec<Option<i32>> {
+    let mut next = 0;
+    block
+        .nodes
+        .iter()
+        .map(|n| {
+            (n.kind == NodeKind::Memory && next < frame::MEMO_COUNT).then(|| {
+                next += 1;
+                frame::MEMOS + 16 * (next as i32 - 1)
+            })
+        })
+        .collect()
+}
+
+/// Empties the page memos in `memos` (a tag no masked address equals).
+pub(super) fn forget_memos(a: &mut Asm, memos: &[Option<i32>]) -> Result<(), IcedError> {
+    for memo in memos.iter().flatten() {
+        a.mov(frame::slot(*memo), TLB_INVALID as i32)?;
+    }
+    Ok(())
+}
+
+/// The fast table of loads or of stores: `rax` = its entry for the page in `rcx`.
+fn tlb_entry(a: &mut Asm, store: bool) -> Result<(), IcedError> {
+    a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
+    a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
+    let table = if store {
+        frame::STORE_TABLE
+    } else {
+        frame::LOAD_TABLE
+    };
+    a.add(rax, frame::slot(table))
+}
+
+/// The mask of an access of `width` bytes: the page and the alignment bits.
+fn tag_mask(width: u8) -> i32 {
+    -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1)
+}
+
+/// The hit test of a load or store of `width` bytes at `imm(rs1)` of `inst` against the page
+/// memo at frame offset `memo`: returns where the access goes in the host, or goes to `refill`
+/// with the masked address in `rcx`; `back` is bound where the refill comes back. Uses `rcx`
+/// and `rsi`.
+fn memo_hit_test(
+    a: &mut Asm,
+    inst: &Inst,
+    width: u8,
+    memo: i32,
+    refill: CodeLabel,
+    back: CodeLabel,
+) -> Result<AsmMemoryOperand, IcedError> {
+    let imm = inst.imm;
+    let base = a.regs.get(inst.rs1.num()).map(|h| h.q);
+    match base {
+        Some(h) if imm == 0 => a.mov(rcx, h)?,
+        Some(h) => a.lea(rcx, qword_ptr(h + imm))?,
+        None => {
+            super::read_x(a, rsi, inst.rs1.num())?;
+            if imm != 0 {
+                a.add(rsi, imm)?;
+            }
+            a.mov(rcx, rsi)?;
+        }
+    }
+    a.and(rcx, tag_mask(width))?;
+    a.cmp(rcx, frame::slot(memo))?;
+    a.jne(refill)?;
+    let mut back = back;
+    a.set_label(&mut back)?;
+    let addend = frame::slot(memo + 8);
+    match base {
+        None => {
+            a.add(rsi, addend)?;
+            Ok(qword_ptr(rsi))
+        }
+        Some(h) => {
+            a.mov(rsi, addend)?;
+            Ok(qword_ptr(rsi + h + imm))
+        }
+    }
 }
 
 /// The inline TLB hit test of a load or store of `width` bytes at `imm(rs1)` of `inst`:
@@ -54,20 +158,13 @@ pub(super) fn tlb_hit_test(
         load_address(a, rax)?;
     }
     // rax = the fast-table entry.
-    a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
-    a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
-    let table = if store {
-        frame::STORE_TABLE
-    } else {
-        frame::LOAD_TABLE
-    };
-    a.add(rax, frame::slot(table))?;
+    tlb_entry(a, store)?;
     // The page and the alignment bits against the tag (flags never match).
     match base {
         None => a.mov(rcx, rsi)?,
         Some(_) => load_address(a, rcx)?,
     }
-    a.and(rcx, -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1))?;
+    a.and(rcx, tag_mask(width))?;
     a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
     a.jne(slow)?;
     let addend = qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32);
@@ -94,7 +191,21 @@ impl Emitter<'_> {
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
-        let at = tlb_hit_test(&mut self.a, &inst, store, width, slow)?;
+        let (at, refill) = match self.memos.get(k).copied().flatten() {
+            Some(memo) => {
+                let label = self.a.create_label();
+                let back = self.a.create_label();
+                let at = memo_hit_test(&mut self.a, &inst, width, memo, label, back)?;
+                let refill = Refill {
+                    memo,
+                    store,
+                    label,
+                    back,
+                };
+                (at, Some(refill))
+            }
+            None => (tlb_hit_test(&mut self.a, &inst, store, width, slow)?, None),
+        };
         let a = &mut self.a;
         if store {
             let (q, d, w, b) = match a.regs.get(inst.rs2.num()) {
@@ -136,12 +247,26 @@ impl Emitter<'_> {
             k,
             label: slow,
             resume,
+            refill,
         });
         Ok(())
     }
 
     /// The miss path of a load or store: the interpreter's semantics do the whole access.
     pub(super) fn slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
+        if let Some(refill) = slow.refill {
+            // The memo from the TLB entry, on a hit.
+            self.here(refill.label)?;
+            let a = &mut self.a;
+            a.mov(rax, rcx)?;
+            tlb_entry(a, refill.store)?;
+            a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
+            a.jne(slow.label)?;
+            a.mov(frame::slot(refill.memo), rcx)?;
+            a.mov(rcx, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+            a.mov(frame::slot(refill.memo + 8), rcx)?;
+            a.jmp(refill.back)?;
+        }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
         self.a.jmp(slow.resume)

@@ -8,7 +8,8 @@
 //! ([`regs`]); the others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
 //! exits precise. A block that loops to its own start may run its iterations under a map of
 //! its own (the registers it uses most in those host registers), entered once before the first
-//! iteration and left on every way out.
+//! iteration and left on every way out; its loads and stores keep the page they last hit in
+//! page memos in the frame ([`memory`]).
 //!
 //! A block's code:
 //!
@@ -239,9 +240,15 @@ pub(crate) mod frame {
     pub(crate) const SATP: i32 = 32;
     /// Its `privilege`.
     pub(crate) const PRIVILEGE: i32 = 40;
+    /// A self-loop's page memos (see `memory`): [`MEMO_COUNT`] pairs of a TLB tag and its
+    /// addend, 16 bytes each.
+    pub(crate) const MEMOS: i32 = 56;
+    /// How many page memos a self-loop may have.
+    pub(crate) const MEMO_COUNT: usize = 8;
     /// The frame's size: with the trampoline's six pushes and the return address, `rsp` stays
     /// 16-byte aligned for helper calls.
-    pub(crate) const SIZE: i32 = 56;
+    pub(crate) const SIZE: i32 = MEMOS + 16 * MEMO_COUNT as i32;
+    const _: () = assert!(SIZE % 16 == 8);
 
     /// The frame's slot at `offset`.
     pub(crate) fn slot(offset: i32) -> AsmMemoryOperand {
@@ -273,6 +280,8 @@ pub(crate) struct Emitter<'a> {
     /// before it rejoins and leaves the block for the next instruction if it still fails: so
     /// later instructions may skip the check.
     frm_is_rne: bool,
+    /// In a self-loop, the page memo (its frame offset) of each memory node that has one.
+    memos: Vec<Option<i32>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -288,6 +297,7 @@ impl<'a> Emitter<'a> {
             loop_map: None,
             helper_leave: None,
             frm_is_rne: false,
+            memos: Vec::new(),
         })
     }
 
@@ -323,6 +333,9 @@ impl<'a> Emitter<'a> {
         a.call(rax)?;
         a.test(eax, eax)?;
         reload(a, synced)?;
+        // Instructions that change translations (CSR writes, `sfence.vma`) end blocks, so no
+        // helper in a loop does today; forgetting the pages keeps the memos right if one did.
+        memory::forget_memos(a, &self.memos)?;
         match leave {
             Some(label) => a.jne(label),
             None => a.jne(self.env.helper_exit),
@@ -482,6 +495,8 @@ impl<'a> Emitter<'a> {
                 self.loop_map = Some(local);
                 self.a.regs = local;
             }
+            self.memos = memory::assign_memos(self.block);
+            memory::forget_memos(&mut self.a, &self.memos)?;
             self.a.set_label(&mut top)?;
             self.a.zero_bytes()?;
         }
