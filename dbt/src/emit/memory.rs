@@ -4,19 +4,23 @@
 //! (or a flagged entry: device memory, a code page, a page not yet dirty, a misaligned access)
 //! calls the interpreter's semantics for the instruction out of line.
 //!
-//! A self-loop gives each of its loads and stores (up to [`frame::MEMO_COUNT`]) a *page memo*
-//! in the frame: the tag and addend of the TLB entry its last access hit. The inline test
-//! compares the masked address with the memo, and the access adds the memo's addend: both are
-//! loads from fixed addresses, so unlike the entry's they do not wait for the address. A memo
-//! that does not match is refilled out of line from the TLB. Nothing can change the TLB while
-//! the loop's code runs but a helper call, so the memos are forgotten on entry to the loop and
-//! after each helper call.
+//! Each access first tries a *page memo* in the frame: the tag and addend of the TLB entry an
+//! earlier access hit. The inline test compares the masked address with the memo's tag and the
+//! access adds its addend: both are loads from fixed addresses, so unlike the entry's they do
+//! not wait for the address. A memo that does not match is refilled out of line from the TLB
+//! (and a TLB miss goes on to the slow path). A self-loop gives each of its loads and stores
+//! (up to [`frame::MEMO_COUNT`]) a memo of its own; any other access uses the memo of its base
+//! register (one for loads, one for stores). Every entry into translated code empties them all,
+//! and within one entry a memo stays right, whichever access filled it: the privilege, `satp`
+//! and the other bits that pick the TLB's regime change only in instructions that end blocks
+//! and leave translated code, and no helper call changes a translation (a store that changes
+//! translated code leaves too; the runtime's other TLB flushes happen between entries).
 
 use iced_x86::code_asm::*;
 use iced_x86::IcedError;
 use ospite_isa::{Class, Inst};
 use ospite_mmu::tlb::{
-    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET, TLB_INVALID,
+    FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
 };
 use ospite_mmu::PAGE_SHIFT;
 
@@ -55,14 +59,6 @@ pub(super) fn assign_memos(block: &Block) -> Vec<Option<i32>> {
             })
         })
         .collect()
-}
-
-/// Empties the page memos in `memos` (a tag no masked address equals).
-pub(super) fn forget_memos(a: &mut Asm, memos: &[Option<i32>]) -> Result<(), IcedError> {
-    for memo in memos.iter().flatten() {
-        a.mov(frame::slot(*memo), TLB_INVALID as i32)?;
-    }
-    Ok(())
 }
 
 /// The fast table of loads or of stores: `rax` = its entry for the page in `rcx`.
@@ -191,7 +187,15 @@ impl Emitter<'_> {
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
-        let (at, refill) = match self.memos.get(k).copied().flatten() {
+        // A loop's own memo for this access, else its base register's (not x0's: an
+        // absolute address, rarely reused).
+        let rs1 = inst.rs1.num();
+        let memo = match self.memos.get(k).copied().flatten() {
+            Some(memo) => Some(memo),
+            None if rs1 != 0 => Some(frame::register_memo(rs1, store)),
+            None => None,
+        };
+        let (at, refill) = match memo {
             Some(memo) => {
                 let label = self.a.create_label();
                 let back = self.a.create_label();
@@ -207,7 +211,15 @@ impl Emitter<'_> {
             None => (tlb_hit_test(&mut self.a, &inst, store, width, slow)?, None),
         };
         let a = &mut self.a;
-        if store {
+        if store && inst.rs2.num() == 0 {
+            // x0: an immediate zero, no register read.
+            match width {
+                1 => a.mov(byte_ptr(at), 0)?,
+                2 => a.mov(word_ptr(at), 0)?,
+                4 => a.mov(dword_ptr(at), 0)?,
+                _ => a.mov(qword_ptr(at), 0)?,
+            }
+        } else if store {
             let (q, d, w, b) = match a.regs.get(inst.rs2.num()) {
                 Some(h) => (h.q, h.d, h.w, h.b),
                 None => {

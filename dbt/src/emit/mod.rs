@@ -8,8 +8,8 @@
 //! ([`regs`]); the others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
 //! exits precise. A block that loops to its own start may run its iterations under a map of
 //! its own (the registers it uses most in those host registers), entered once before the first
-//! iteration and left on every way out; its loads and stores keep the page they last hit in
-//! page memos in the frame ([`memory`]).
+//! iteration and left on every way out. Loads and stores keep the page they last hit in page
+//! memos in the frame ([`memory`]).
 //!
 //! A block's code:
 //!
@@ -240,14 +240,23 @@ pub(crate) mod frame {
     pub(crate) const SATP: i32 = 32;
     /// Its `privilege`.
     pub(crate) const PRIVILEGE: i32 = 40;
-    /// A self-loop's page memos (see `memory`): [`MEMO_COUNT`] pairs of a TLB tag and its
-    /// addend, 16 bytes each.
+    /// The page memos of self-loops' loads and stores (see `memory`): [`MEMO_COUNT`] pairs of
+    /// a TLB tag and its addend, 16 bytes each; emptied, as the register memos after them, on
+    /// each entry.
     pub(crate) const MEMOS: i32 = 56;
     /// How many page memos a self-loop may have.
     pub(crate) const MEMO_COUNT: usize = 8;
+    /// The register page memos (see `memory`): for loads, then for stores, one pair of a TLB
+    /// tag and its addend per guest register, 16 bytes each.
+    pub(crate) const REGISTER_MEMOS: i32 = MEMOS + 16 * MEMO_COUNT as i32;
     /// The frame's size: with the trampoline's six pushes and the return address, `rsp` stays
     /// 16-byte aligned for helper calls.
-    pub(crate) const SIZE: i32 = MEMOS + 16 * MEMO_COUNT as i32;
+    pub(crate) const SIZE: i32 = REGISTER_MEMOS + 2 * 32 * 16;
+
+    /// The offset of the register page memo of guest register `r` for loads or for stores.
+    pub(crate) fn register_memo(r: u8, store: bool) -> i32 {
+        REGISTER_MEMOS + 16 * (32 * i32::from(store) + i32::from(r))
+    }
     const _: () = assert!(SIZE % 16 == 8);
 
     /// The frame's slot at `offset`.
@@ -282,6 +291,10 @@ pub(crate) struct Emitter<'a> {
     frm_is_rne: bool,
     /// In a self-loop, the page memo (its frame offset) of each memory node that has one.
     memos: Vec<Option<i32>>,
+    /// A self-loop's first instruction, where each iteration starts.
+    top: Option<CodeLabel>,
+    /// Bytes of `nop` before [`Self::top`], to align it.
+    top_padding: usize,
 }
 
 impl<'a> Emitter<'a> {
@@ -298,6 +311,8 @@ impl<'a> Emitter<'a> {
             helper_leave: None,
             frm_is_rne: false,
             memos: Vec::new(),
+            top: None,
+            top_padding: 0,
         })
     }
 
@@ -333,9 +348,6 @@ impl<'a> Emitter<'a> {
         a.call(rax)?;
         a.test(eax, eax)?;
         reload(a, synced)?;
-        // Instructions that change translations (CSR writes, `sfence.vma`) end blocks, so no
-        // helper in a loop does today; forgetting the pages keeps the memos right if one did.
-        memory::forget_memos(a, &self.memos)?;
         match leave {
             Some(label) => a.jne(label),
             None => a.jne(self.env.helper_exit),
@@ -496,9 +508,10 @@ impl<'a> Emitter<'a> {
                 self.a.regs = local;
             }
             self.memos = memory::assign_memos(self.block);
-            memory::forget_memos(&mut self.a, &self.memos)?;
+            nops(&mut self.a, self.top_padding)?;
             self.a.set_label(&mut top)?;
             self.a.zero_bytes()?;
+            self.top = Some(top);
         }
         for k in 0..self.block.nodes.len() {
             let node = self.block.nodes[k];
@@ -699,20 +712,59 @@ impl<'a> Emitter<'a> {
     }
 }
 
-/// Assembles `block` to run at address `ip`.
+/// Where a self-loop's iterations start, as compilers align loops: the host fetches and
+/// caches decoded instructions in aligned chunks, and a loop that straddles fewer runs faster
+/// and at the same speed wherever its block lands.
+const LOOP_ALIGN: u64 = 64;
+
+/// `n` bytes of `nop`s in the forms x86 recommends (at most 8 bytes each).
+fn nops(a: &mut Asm, mut n: usize) -> Result<(), IcedError> {
+    const NOPS: [&[u8]; 8] = [
+        &[0x90],
+        &[0x66, 0x90],
+        &[0x0f, 0x1f, 0x00],
+        &[0x0f, 0x1f, 0x40, 0x00],
+        &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    ];
+    while n > 0 {
+        let k = n.min(NOPS.len());
+        a.db(NOPS[k - 1])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// Assembles `block` to run at address `ip`; a self-loop is assembled again with `nop`s before
+/// its first iteration when that aligns the iterations' start (branches that change size may
+/// leave it unaligned: then it stays as it is).
 pub(crate) fn emit_block(block: &Block, env: Env, ip: u64) -> Result<Emitted, IcedError> {
-    let mut e = Emitter::new(block, env)?;
-    e.body()?;
-    let host_insts =
-        e.a.instructions()
-            .iter()
-            .filter(|i| i.code() != iced_x86::Code::Zero_bytes)
-            .count();
-    let result = e.a.assemble_options(ip, BlockEncoderOptions::NONE)?;
-    Ok(Emitted {
-        code: result.inner.code_buffer,
-        host_insts,
-    })
+    let mut padding = 0;
+    loop {
+        let mut e = Emitter::new(block, env)?;
+        e.top_padding = padding;
+        e.body()?;
+        let host_insts =
+            e.a.instructions()
+                .iter()
+                .filter(|i| i.code() != iced_x86::Code::Zero_bytes)
+                .count();
+        let result =
+            e.a.assemble_options(ip, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)?;
+        let misaligned = match e.top {
+            Some(top) => result.label_ip(&top)? % LOOP_ALIGN,
+            None => 0,
+        };
+        if misaligned == 0 || padding != 0 {
+            return Ok(Emitted {
+                code: result.inner.code_buffer,
+                host_insts,
+            });
+        }
+        padding = (LOOP_ALIGN - misaligned) as usize;
+    }
 }
 
 /// The entry trampoline and the epilogue, assembled at `ip`:
@@ -739,6 +791,11 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError>
     ] {
         a.mov(rax, qword_ptr(rdi + field as i32))?;
         a.mov(frame::slot(slot), rax)?;
+    }
+    // Empty page memos: an all-ones tag, which no masked address equals.
+    a.pcmpeqd(xmm0, xmm0)?;
+    for memo in (frame::MEMOS..frame::SIZE).step_by(16) {
+        a.movups(xmmword_ptr(rsp + memo), xmm0)?;
     }
     a.mov(BUDGET, qword_ptr(rdi + JitState::OFFSET_BUDGET as i32))?;
     a.mov(rbx, rsi)?;
