@@ -1580,6 +1580,60 @@ fn stores_into_data_beside_translated_code_keep_it_running() {
     );
 }
 
+/// W results whose upper half the translator writes late (see `emit/words.rs`), meeting
+/// `and`/`or`/`xor` with values that are not 32-bit ones (which must see them whole), with
+/// each other (which may stay 32-bit), `mv`, `sext.w`, 64-bit operations, branches, stores and
+/// the block's end, with the low halves' sign bits set and clear.
+#[test]
+fn w_results_meet_whole_values_as_in_the_interpreter() {
+    let op = |op, rd, rs1, rs2, imm| Item::Inst(I(inst(op, rd, rs1, rs2, imm)));
+    let (s1, a0, a1, a2, a3, a4, a5, a7) = (9, 10, 11, 12, 13, 14, 15, 17);
+    // Values unknown at translation (random data), so that nothing folds.
+    let load = |rd, off| Item::Load {
+        op: Op::Ld,
+        rd,
+        base: Base::Data(off),
+    };
+    for off in [0, 24, 48, 72, 96, 120] {
+        let items = vec![
+            load(a3, off),
+            load(a4, off + 8),
+            load(a2, off + 16),
+            op(Op::Addw, a0, a3, a4, 0),
+            // Whole values (a2's upper half is random), kept to the end.
+            op(Op::Or, a1, a0, a2, 0),
+            op(Op::And, a4, a2, a0, 0),
+            // 32-bit values all along.
+            op(Op::Slliw, a5, a3, 0, 31),
+            op(Op::Xor, s1, a5, a0, 0),
+            op(Op::Xori, a5, s1, 0, -1),
+            op(Op::Addi, a3, a5, 0, 0),
+            op(Op::Addiw, a2, a3, 0, 0),
+            op(Op::Add, a7, a2, a0, 0),
+            op(Op::Srliw, a0, a1, 0, 1),
+            op(Op::Ori, a0, a0, 0, 1),
+            Item::If {
+                cond: Op::Blt,
+                rs1: a0,
+                rs2: 0,
+                c: false,
+                body: vec![op(Op::Subw, a0, 0, a0, 0)],
+            },
+            op(Op::Mulw, a5, a5, a3, 0),
+            Item::Store {
+                op: Op::Sd,
+                rs2: a5,
+                base: Base::Data(off + 8),
+            },
+            op(Op::Sraiw, a5, a5, 0, 3),
+            op(Op::Sltu, a3, a5, a2, 0),
+            op(Op::Subw, a2, a5, a2, 0),
+        ];
+        // One budget for the whole program: its blocks run whole.
+        run_items_with(items, Env::Machine, &[20_000]);
+    }
+}
+
 #[test]
 fn traps_in_translated_code_are_precise() {
     run_items(

@@ -252,6 +252,18 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Sub, T0, A0, T0, 0),
         ],
     );
+    // W results left with their upper half pending: a 32-bit chain (shifts, `or`, `addw`)
+    // writes the sign extensions once, at the block's end.
+    add(
+        "word_chain",
+        vec![
+            inst(Op::Slliw, A1, A3, 0, 26),
+            inst(Op::Srliw, A2, A3, 0, 6),
+            inst(Op::Or, A1, A1, A2, 0),
+            inst(Op::Addw, A0, A0, A1, 0),
+            inst(Op::Addiw, A2, A2, 0, 0),
+        ],
+    );
     v
 }
 

@@ -27,11 +27,13 @@ pub(crate) fn is_native(op: Op, f: HostFeatures) -> bool {
     }
 }
 
-/// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`.
-pub(crate) fn emit(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
+/// Emits `inst` (an operation [`is_native`] accepts, with `rd != 0`) and the write of `rd`;
+/// with `pending`, a W operation computed in `rd`'s host register leaves the upper half
+/// unwritten (see `words`).
+pub(crate) fn emit(a: &mut Asm, inst: &Inst, pending: bool) -> Result<(), IcedError> {
     use Op::*;
     if is_two_operand(inst.op) {
-        return two_operand(a, inst);
+        return two_operand(a, inst, pending);
     }
     let (r1, r2, imm) = (inst.rs1.num(), inst.rs2.num(), inst.imm);
     let uimm = imm as u32;
@@ -244,7 +246,7 @@ fn is_two_operand(op: Op) -> bool {
 
 /// A two-operand form, computed straight in `rd`'s host register when it has one (no trip
 /// through `rax`), else in `rax` and then written to `rd`.
-fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
+fn two_operand(a: &mut Asm, inst: &Inst, pending: bool) -> Result<(), IcedError> {
     use Op::*;
     let (rd, mut r1, mut r2, imm) = (inst.rd.num(), inst.rs1.num(), inst.rs2.num(), inst.imm);
     let with_reg = matches!(
@@ -272,7 +274,12 @@ fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
         return Ok(());
     }
     let (q, d) = in_place.map_or((rax, eax), |h| (h.q, h.d));
-    if inst.op == Addiw && imm == 0 {
+    if inst.op == Addiw && imm == 0 && pending {
+        // `sext.w` of a value whose upper half is left pending: only the low half moves.
+        if r1 != rd {
+            op_xd!(a, mov, d, r1)?;
+        }
+    } else if inst.op == Addiw && imm == 0 {
         // `sext.w`: one sign-extending move.
         op_xd!(a, movsxd, q, r1)?;
     } else {
@@ -309,7 +316,7 @@ fn two_operand(a: &mut Asm, inst: &Inst) -> Result<(), IcedError> {
             // A zero immediate (`mv` is `addi rd, rs, 0`): the move was the whole operation.
             _ => {}
         }
-        if word {
+        if word && !pending {
             a.movsxd(q, d)?;
         }
     }

@@ -59,6 +59,7 @@ pub(crate) mod alu;
 pub(crate) mod fp;
 mod memory;
 pub(crate) mod regs;
+mod words;
 
 use iced_x86::code_asm::*;
 use iced_x86::{BlockEncoderOptions, IcedError};
@@ -140,6 +141,8 @@ pub(crate) struct Asm {
     inner: CodeAssembler,
     /// Where each guest register lives at this point of the code.
     pub(crate) regs: regs::RegMap,
+    /// Which of them have their upper half still to write ([`words`]).
+    pub(crate) words: words::Words,
 }
 
 impl Asm {
@@ -147,6 +150,7 @@ impl Asm {
         Ok(Asm {
             inner: CodeAssembler::new(64)?,
             regs: regs::RegMap::STATIC,
+            words: words::Words::default(),
         })
     }
 }
@@ -515,16 +519,37 @@ impl<'a> Emitter<'a> {
         }
         for k in 0..self.block.nodes.len() {
             let node = self.block.nodes[k];
+            if !matches!(
+                node.kind,
+                NodeKind::Native | NodeKind::Const { .. } | NodeKind::Nop
+            ) {
+                words::complete_all(&mut self.a)?;
+            }
             match node.kind {
-                NodeKind::Native => alu::emit(&mut self.a, &node.inst)?,
-                NodeKind::Memory => self.memory(k)?,
+                NodeKind::Native => {
+                    let pending = words::prepare(&mut self.a, &node.inst)?;
+                    alu::emit(&mut self.a, &node.inst, pending)?;
+                    let whole_word = !pending && words::gives_word(&node.inst);
+                    words::written(&mut self.a, node.inst.rd.num(), pending, whole_word);
+                }
+                // These may write an x register (their rd field may also name an f register:
+                // forgetting what is known of the x register of that number is harmless).
+                NodeKind::Memory => {
+                    self.memory(k)?;
+                    words::written(&mut self.a, node.inst.rd.num(), false, false);
+                }
                 NodeKind::Helper => {
                     // It may write `fcsr`.
                     self.frm_is_rne = false;
-                    self.call_helper(k)?
+                    self.call_helper(k)?;
+                    words::written(&mut self.a, node.inst.rd.num(), false, false);
                 }
-                NodeKind::Float => self.float(k)?,
+                NodeKind::Float => {
+                    self.float(k)?;
+                    words::written(&mut self.a, node.inst.rd.num(), false, false);
+                }
                 NodeKind::Const { rd, value } => {
+                    words::written(&mut self.a, rd, false, false);
                     match (self.a.regs.get(rd), i32::try_from(value as i64)) {
                         // A 32-bit mov zero-extends: the short form for small non-negatives.
                         (Some(h), _) if value <= u64::from(u32::MAX) => {
@@ -547,6 +572,7 @@ impl<'a> Emitter<'a> {
                 NodeKind::Nop | NodeKind::Terminal => {}
             }
         }
+        words::complete_all(&mut self.a)?;
         if self.is_self_loop() {
             self.loop_terminal(top)?;
         } else {
