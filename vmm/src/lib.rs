@@ -42,6 +42,6 @@ pub use error::{Error, Result};
 pub use ospite_mmu::SatpMode;
 pub use vm::{
     ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,
-    EXIT_TIME_LIMIT, SLICE,
+    EXIT_TIME_LIMIT, SLICE, SLICE_TRANSLATED,
 };
 pub use vmm::{run_one, CaptureWriter, Console, PrefixedLines, Vmm, VmmRunning};
