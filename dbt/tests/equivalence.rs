@@ -614,7 +614,12 @@ fn data_off() -> impl Strategy<Value = i32> {
 }
 
 fn walk(env: Env) -> impl Strategy<Value = Item> {
-    let ops = ops(|c| matches!(c, Class::Load(..) | Class::Store(_)));
+    let ops = ops(|c| {
+        matches!(
+            c,
+            Class::Load(..) | Class::Store(_) | Class::FpLoad(_) | Class::FpStore(_)
+        )
+    });
     let near = |a: u64| a.wrapping_sub(16);
     let start = prop_oneof![
         3 => (-40i32..40).prop_map(Base::Data),
@@ -1075,7 +1080,9 @@ impl Gen {
                 self.li(T4, i64::from(*n));
                 let top = self.a.here();
                 match op.class() {
-                    Class::Store(_) => self.put(inst(*op, 0, T3, *reg, 0)),
+                    Class::Store(_) | Class::FpStore(_) => self.put(inst(*op, 0, T3, *reg, 0)),
+                    // Any f register.
+                    Class::FpLoad(_) => self.put(inst(*op, *reg, T3, 0, 0)),
                     // Only a register random instructions may write takes the value.
                     _ if !FREE.contains(reg) => self.put(inst(*op, 0, T3, 0, 0)),
                     _ => self.put(inst(*op, *reg, T3, 0, 0)),
@@ -1696,6 +1703,10 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
         walk(Op::Ld, 20, abs(0x14ff0), 8, 6),
         walk(Op::Sw, 21, abs(0x11ff8), 4, 5),
         walk(Op::Lw, 22, abs(0x11ff8), 4, 5),
+        walk(Op::Fld, 3, abs(0x14ff0), 8, 6),
+        walk(Op::Fsd, 4, abs(0x14fe8), 8, 6),
+        walk(Op::Flw, 5, abs(0x14ff4), 4, 6),
+        walk(Op::Fsw, 3, abs(0x11ff8), 4, 5),
     ]);
     run_items(sv39, Env::Sv39);
 }

@@ -415,7 +415,7 @@ impl Emitter<'_> {
             }
             FloatOp::MoveToX => move_to_x(&mut self.a, &inst, double)?,
             FloatOp::MoveFromX => move_from_x(&mut self.a, &inst, double)?,
-            FloatOp::Load | FloatOp::Store => self.access(&inst, op, double, slow)?,
+            FloatOp::Load | FloatOp::Store => self.access(k, op, double, slow)?,
         }
         if writes_f(&inst) && !matches!(op, FloatOp::Arith(_) | FloatOp::Load) {
             self.float_cache.forget(inst.rd.num());
@@ -731,18 +731,19 @@ impl Emitter<'_> {
         }
     }
 
-    /// `flw`, `fld`, `fsw`, `fsd`: the TLB hit test inline, as integer loads and stores do
-    /// (`memory.rs`); a miss, a fault or a flagged page goes to the helper.
+    /// `flw`, `fld`, `fsw`, `fsd`, node `k`: the page memo or TLB hit test inline, as integer
+    /// loads and stores do (`memory.rs`); a miss, a fault or a flagged page goes to the helper.
     fn access(
         &mut self,
-        inst: &Inst,
+        k: usize,
         op: FloatOp,
         double: bool,
         slow: CodeLabel,
     ) -> Result<(), IcedError> {
+        let inst = &self.block.nodes[k].inst;
         let store = op == FloatOp::Store;
         let width = if double { 8 } else { 4 };
-        let at = super::memory::tlb_hit_test(&mut self.a, inst, store, width, slow)?;
+        let at = self.hit_test(k, store, width, slow)?;
         let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         let cached = if store {
             self.float_cache.lookup(rs2)

@@ -25,35 +25,41 @@ use ospite_mmu::tlb::{
 use ospite_mmu::PAGE_SHIFT;
 
 use super::{frame, x, Asm, Emitter};
-use crate::ir::{Block, NodeKind};
+use crate::ir::{Block, Node, NodeKind};
 
-/// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`; with a page memo,
-/// first the memo's refill.
+/// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
 pub(super) struct SlowPath {
     k: usize,
     label: CodeLabel,
     resume: CodeLabel,
-    refill: Option<Refill>,
 }
 
 /// The out-of-line refill of the page memo at frame offset `memo`, entered at `label` with the
-/// masked address in `rcx`, going back to `back` on a TLB hit.
-struct Refill {
+/// masked address in `rcx`, going back to `back` on a TLB hit and to `slow` on a miss.
+pub(super) struct Refill {
     memo: i32,
     store: bool,
     label: CodeLabel,
     back: CodeLabel,
+    slow: CodeLabel,
 }
 
-/// The page memos of a self-loop `block`: the frame offset of each memory node's, in order,
-/// while there are slots.
+/// Whether node `n` loads or stores, integer or FP.
+fn accesses_memory(n: &Node) -> bool {
+    n.kind == NodeKind::Memory
+        || (n.kind == NodeKind::Float
+            && matches!(n.inst.op.class(), Class::FpLoad(_) | Class::FpStore(_)))
+}
+
+/// The page memos of a self-loop `block`: the frame offset of each load's and store's, in
+/// order, while there are slots.
 pub(super) fn assign_memos(block: &Block) -> Vec<Option<i32>> {
     let mut next = 0;
     block
         .nodes
         .iter()
         .map(|n| {
-            (n.kind == NodeKind::Memory && next < frame::MEMO_COUNT).then(|| {
+            (accesses_memory(n) && next < frame::MEMO_COUNT).then(|| {
                 next += 1;
                 frame::MEMOS + 16 * (next as i32 - 1)
             })
@@ -177,6 +183,51 @@ pub(super) fn tlb_hit_test(
 }
 
 impl Emitter<'_> {
+    /// The hit test of node `k`, a load or store of `width` bytes: against its page memo (a
+    /// loop's own, else its base register's; not x0's: an absolute address, rarely reused),
+    /// refilled out of line, or else against the TLB. Returns where the access goes in the
+    /// host; goes to `slow` on a TLB miss, a flagged page or a misaligned access.
+    pub(super) fn hit_test(
+        &mut self,
+        k: usize,
+        store: bool,
+        width: u8,
+        slow: CodeLabel,
+    ) -> Result<AsmMemoryOperand, IcedError> {
+        let inst = self.block.nodes[k].inst;
+        let rs1 = inst.rs1.num();
+        let memo = match self.memos.get(k).copied().flatten() {
+            Some(memo) => memo,
+            None if rs1 != 0 => frame::register_memo(rs1, store),
+            None => return tlb_hit_test(&mut self.a, &inst, store, width, slow),
+        };
+        let label = self.a.create_label();
+        let back = self.a.create_label();
+        let at = memo_hit_test(&mut self.a, &inst, width, memo, label, back)?;
+        self.refills.push(Refill {
+            memo,
+            store,
+            label,
+            back,
+            slow,
+        });
+        Ok(at)
+    }
+
+    /// A memo's refill: from the TLB entry, on a hit.
+    pub(super) fn refill(&mut self, refill: Refill) -> Result<(), IcedError> {
+        self.here(refill.label)?;
+        let a = &mut self.a;
+        a.mov(rax, rcx)?;
+        tlb_entry(a, refill.store)?;
+        a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
+        a.jne(refill.slow)?;
+        a.mov(frame::slot(refill.memo), rcx)?;
+        a.mov(rcx, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+        a.mov(frame::slot(refill.memo + 8), rcx)?;
+        a.jmp(refill.back)
+    }
+
     /// A load or store, node `k`.
     pub(super) fn memory(&mut self, k: usize) -> Result<(), IcedError> {
         let inst = self.block.nodes[k].inst;
@@ -187,29 +238,7 @@ impl Emitter<'_> {
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
-        // A loop's own memo for this access, else its base register's (not x0's: an
-        // absolute address, rarely reused).
-        let rs1 = inst.rs1.num();
-        let memo = match self.memos.get(k).copied().flatten() {
-            Some(memo) => Some(memo),
-            None if rs1 != 0 => Some(frame::register_memo(rs1, store)),
-            None => None,
-        };
-        let (at, refill) = match memo {
-            Some(memo) => {
-                let label = self.a.create_label();
-                let back = self.a.create_label();
-                let at = memo_hit_test(&mut self.a, &inst, width, memo, label, back)?;
-                let refill = Refill {
-                    memo,
-                    store,
-                    label,
-                    back,
-                };
-                (at, Some(refill))
-            }
-            None => (tlb_hit_test(&mut self.a, &inst, store, width, slow)?, None),
-        };
+        let at = self.hit_test(k, store, width, slow)?;
         let a = &mut self.a;
         if store && inst.rs2.num() == 0 {
             // x0: an immediate zero, no register read.
@@ -259,26 +288,12 @@ impl Emitter<'_> {
             k,
             label: slow,
             resume,
-            refill,
         });
         Ok(())
     }
 
     /// The miss path of a load or store: the interpreter's semantics do the whole access.
     pub(super) fn slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
-        if let Some(refill) = slow.refill {
-            // The memo from the TLB entry, on a hit.
-            self.here(refill.label)?;
-            let a = &mut self.a;
-            a.mov(rax, rcx)?;
-            tlb_entry(a, refill.store)?;
-            a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
-            a.jne(slow.label)?;
-            a.mov(frame::slot(refill.memo), rcx)?;
-            a.mov(rcx, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
-            a.mov(frame::slot(refill.memo + 8), rcx)?;
-            a.jmp(refill.back)?;
-        }
         self.here(slow.label)?;
         self.call_helper(slow.k)?;
         self.a.jmp(slow.resume)

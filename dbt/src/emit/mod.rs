@@ -278,6 +278,8 @@ pub(crate) struct Emitter<'a> {
     deferred: Vec<memory::SlowPath>,
     /// The FP instructions' fallbacks, out of line too.
     float_paths: Vec<fp::SlowPath>,
+    /// Page memo refills, out of line too.
+    refills: Vec<memory::Refill>,
     /// Side exits (node, entry, target), out of line too.
     side_exits: Vec<(usize, CodeLabel, u64)>,
     /// The f registers xmm registers hold at this point of the block.
@@ -309,6 +311,7 @@ impl<'a> Emitter<'a> {
             env,
             deferred: Vec::new(),
             float_paths: Vec::new(),
+            refills: Vec::new(),
             side_exits: Vec::new(),
             float_cache: fp::XmmCache::default(),
             loop_map: None,
@@ -727,6 +730,9 @@ impl<'a> Emitter<'a> {
     fn out_of_line(&mut self) -> Result<(), IcedError> {
         for (k, exit, target) in std::mem::take(&mut self.side_exits) {
             self.side_exit(k, exit, target)?;
+        }
+        for refill in std::mem::take(&mut self.refills) {
+            self.refill(refill)?;
         }
         for slow in std::mem::take(&mut self.deferred) {
             self.slow_path(slow)?;
