@@ -485,13 +485,19 @@ impl Emitter<'_> {
             check_frm(a, false, slow)?;
             self.frm_is_rne = true;
         }
-        compute(a, arith, double, srcs)?;
+        // Straight into rd's xmm register, unless that is an operand read after the first
+        // (a NaN result there is harmless: the helper's path reloads the cache).
+        let dst = match rd_xmm {
+            Some(x) if !srcs[1..].iter().any(|s| matches!(s, Src::X(y) if *y == x)) => x,
+            _ => xmm0,
+        };
+        compute(a, arith, double, srcs, dst)?;
         // A NaN compares unordered with itself (every invalid operation gives one, and so
         // does a NaN operand).
-        ucomis(a, double, xmm0, xmm0)?;
+        ucomis(a, double, dst, dst)?;
         a.jp(slow)?;
-        store_result(a, inst, double)?;
-        if let Some(x) = rd_xmm {
+        store_result(a, inst, double, dst)?;
+        if let Some(x) = rd_xmm.filter(|&x| x != dst) {
             a.movaps(x, xmm0)?;
         }
         Ok(())
@@ -822,47 +828,54 @@ fn check_frm(a: &mut Asm, rne: bool, to: CodeLabel) -> Result<(), IcedError> {
 }
 
 /// Computes the operation into `xmm0` from `srcs` (`rs1`, `rs2`, `rs3`).
-fn compute(a: &mut Asm, arith: Arith, double: bool, srcs: [Src; 3]) -> Result<(), IcedError> {
+fn compute(
+    a: &mut Asm,
+    arith: Arith,
+    double: bool,
+    srcs: [Src; 3],
+    xd: AsmRegisterXmm,
+) -> Result<(), IcedError> {
     let [s1, s2, s3] = srcs;
-    // Whole-register loads first: no dependency on xmm0's old upper half.
+    // Whole-register loads first: no dependency on the old upper half.
     let load = |a: &mut Asm, dst: AsmRegisterXmm, s: Src, double: bool| match s {
+        Src::X(x) if x == dst => Ok(()),
         Src::X(x) => a.movaps(dst, x),
         Src::M(m) if double => a.movsd_2(dst, m),
         Src::M(m) => a.movss(dst, m),
     };
     match arith {
         Arith::Narrow => {
-            load(a, xmm0, s1, true)?;
-            return a.cvtsd2ss(xmm0, xmm0);
+            load(a, xd, s1, true)?;
+            return a.cvtsd2ss(xd, xd);
         }
         Arith::Widen => {
-            load(a, xmm0, s1, false)?;
-            return a.cvtss2sd(xmm0, xmm0);
+            load(a, xd, s1, false)?;
+            return a.cvtss2sd(xd, xd);
         }
         _ => {}
     }
-    load(a, xmm0, s1, double)?;
+    load(a, xd, s1, double)?;
     if arith.is_fused() {
         load(a, xmm1, s2, double)?;
     }
     // RISC-V's fnmsub is x86's fnmadd and the other way round.
     match (arith, double) {
-        (Arith::Add, true) => op_src!(a, addsd, xmm0, s2),
-        (Arith::Add, false) => op_src!(a, addss, xmm0, s2),
-        (Arith::Sub, true) => op_src!(a, subsd, xmm0, s2),
-        (Arith::Sub, false) => op_src!(a, subss, xmm0, s2),
-        (Arith::Mul, true) => op_src!(a, mulsd, xmm0, s2),
-        (Arith::Mul, false) => op_src!(a, mulss, xmm0, s2),
-        (Arith::Div, true) => op_src!(a, divsd, xmm0, s2),
-        (Arith::Div, false) => op_src!(a, divss, xmm0, s2),
-        (Arith::Sqrt, true) => a.sqrtsd(xmm0, xmm0),
-        (Arith::Sqrt, false) => a.sqrtss(xmm0, xmm0),
+        (Arith::Add, true) => op_src!(a, addsd, xd, s2),
+        (Arith::Add, false) => op_src!(a, addss, xd, s2),
+        (Arith::Sub, true) => op_src!(a, subsd, xd, s2),
+        (Arith::Sub, false) => op_src!(a, subss, xd, s2),
+        (Arith::Mul, true) => op_src!(a, mulsd, xd, s2),
+        (Arith::Mul, false) => op_src!(a, mulss, xd, s2),
+        (Arith::Div, true) => op_src!(a, divsd, xd, s2),
+        (Arith::Div, false) => op_src!(a, divss, xd, s2),
+        (Arith::Sqrt, true) => a.sqrtsd(xd, xd),
+        (Arith::Sqrt, false) => a.sqrtss(xd, xd),
         (fused, double) => {
             macro_rules! fma {
                 ($m:ident) => {
                     match s3 {
-                        Src::X(x) => a.$m(xmm0, xmm1, x),
-                        Src::M(m) => a.$m(xmm0, xmm1, m),
+                        Src::X(x) => a.$m(xd, xmm1, x),
+                        Src::M(m) => a.$m(xd, xmm1, m),
                     }
                 };
             }
@@ -896,12 +909,17 @@ fn ucomis(
 }
 
 /// Writes `xmm0` to `rd` (NaN-boxed for a single).
-fn store_result(a: &mut Asm, inst: &Inst, double: bool) -> Result<(), IcedError> {
+fn store_result(
+    a: &mut Asm,
+    inst: &Inst,
+    double: bool,
+    x: AsmRegisterXmm,
+) -> Result<(), IcedError> {
     let rd = inst.rd.num();
     if double {
-        a.movsd_2(f(rd), xmm0)
+        a.movsd_2(f(rd), x)
     } else {
-        a.movss(fs(rd), xmm0)?;
+        a.movss(fs(rd), x)?;
         a.mov(f_upper(rd), BOXED)
     }
 }
