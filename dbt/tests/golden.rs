@@ -252,6 +252,19 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Sub, T0, A0, T0, 0),
         ],
     );
+    // Ten registers in a loop without wide multiplies or divides: the tenth lives in rdx.
+    add(
+        "loop_with_ten_registers",
+        vec![
+            inst(Op::Add, A0, A0, T0, 0),
+            inst(Op::Add, A1, A1, 6, 0),
+            inst(Op::Add, A2, A2, 7, 0),
+            inst(Op::Add, A3, A3, S2, 0),
+            inst(Op::Add, 14, 14, 19, 0),
+            inst(Op::Addi, T0, T0, 0, -1),
+            inst(Op::Bne, 0, T0, 0, -24),
+        ],
+    );
     // W results left with their upper half pending: a 32-bit chain (shifts, `or`, `addw`)
     // writes the sign extensions once, at the block's end.
     add(

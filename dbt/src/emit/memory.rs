@@ -249,11 +249,12 @@ impl Emitter<'_> {
                 _ => a.mov(qword_ptr(at), 0)?,
             }
         } else if store {
+            // rax is free once the hit test is done (rdx may hold a guest register).
             let (q, d, w, b) = match a.regs.get(inst.rs2.num()) {
                 Some(h) => (h.q, h.d, h.w, h.b),
                 None => {
-                    a.mov(rdx, x(inst.rs2.num()))?;
-                    (rdx, edx, dx, dl)
+                    a.mov(rax, x(inst.rs2.num()))?;
+                    (rax, eax, ax, al)
                 }
             };
             match width {

@@ -3,7 +3,8 @@
 //! Register use inside translated code: `rbx` holds the [`Hart`] (guest registers at
 //! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`); `rsp` the trampoline's [`frame`],
 //! which holds the [`JitState`]'s address and a copy of the fields translated code reads; `rax`,
-//! `rcx`, `rdx` and `rsi` are scratch and nothing lives in them across instructions; `r15` holds
+//! `rcx`, `rdx` and `rsi` are scratch and nothing lives in them across instructions (but a
+//! self-loop may keep a guest register in `rdx`, [`regs::LOOP_EXTRA`]); `r15` holds
 //! the instruction budget. Nine hot guest registers live in `r8`-`r14`, `rdi` and `rbp`
 //! ([`regs`]); the others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
 //! exits precise. A block that loops to its own start may run its iterations under a map of
@@ -477,6 +478,19 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Whether no node needs `rdx` (x86's wide multiply and divide do), so that a loop may
+    /// keep a guest register there.
+    fn rdx_is_free(&self) -> bool {
+        use ospite_isa::Op::*;
+        !self.block.nodes.iter().any(|n| {
+            n.kind == NodeKind::Native
+                && matches!(
+                    n.inst.op,
+                    Mulh | Mulhu | Mulhsu | Div | Divu | Rem | Remu | Divw | Divuw | Remw | Remuw
+                )
+        })
+    }
+
     /// How often each guest register is named by the block's nodes and terminal.
     fn register_uses(&self) -> [u32; 32] {
         let mut uses = [0u32; 32];
@@ -508,7 +522,7 @@ impl<'a> Emitter<'a> {
         self.a.jl(budget_exit)?;
         let mut top = self.a.create_label();
         if self.is_self_loop() {
-            let local = regs::RegMap::for_loop(&self.register_uses());
+            let local = regs::RegMap::for_loop(&self.register_uses(), self.rdx_is_free());
             if !local.is_static() {
                 remap(&mut self.a, &regs::RegMap::STATIC, &local, |_| true)?;
                 self.loop_map = Some(local);

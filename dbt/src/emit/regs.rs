@@ -51,6 +51,21 @@ pub(crate) const MAP: [(u8, Host); 9] = [
     (9, clobbered(host(r11, r11d, r11w, r11b))),  // s1
 ];
 
+/// A tenth host register a self-loop may give a guest register: `rdx`, scratch elsewhere, is
+/// free in a loop without the operations that need it (x86's wide multiply and divide).
+pub(crate) const LOOP_EXTRA: Host = clobbered(host(rdx, edx, dx, dl));
+
+/// Every host register a guest register may live in.
+const HOSTS: [Host; MAP.len() + 1] = {
+    let mut hosts = [LOOP_EXTRA; MAP.len() + 1];
+    let mut i = 0;
+    while i < MAP.len() {
+        hosts[i] = MAP[i].1;
+        i += 1;
+    }
+    hosts
+};
+
 /// Where each guest register lives in a stretch of translated code: a host register, or `None`
 /// for its slot in the hart. Blocks meet at the static map ([`RegMap::STATIC`]); a self-loop
 /// may run its iterations under a map of its own ([`RegMap::for_loop`]).
@@ -75,9 +90,10 @@ impl RegMap {
         self.0[usize::from(r & 31)]
     }
 
-    /// Every (guest register, host register) pair, in the order of the hosts in [`MAP`].
+    /// Every (guest register, host register) pair, in the order of the hosts in [`MAP`] (then
+    /// [`LOOP_EXTRA`]).
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (u8, Host)> + '_ {
-        MAP.iter().filter_map(|(_, h)| {
+        HOSTS.iter().filter_map(|h| {
             (0u8..32)
                 .find(|&r| self.get(r).is_some_and(|m| m.q == h.q))
                 .map(|r| (r, *h))
@@ -85,12 +101,13 @@ impl RegMap {
     }
 
     /// The map for a loop whose body uses guest register `r` `uses[r]` times: the host
-    /// registers go to the most used registers, those of the static map keeping their own.
-    /// Ties go to the lower register number, so the choice is deterministic.
-    pub(crate) fn for_loop(uses: &[u32; 32]) -> RegMap {
+    /// registers (and [`LOOP_EXTRA`] with `extra`) go to the most used registers, those of the
+    /// static map keeping their own. Ties go to the lower register number, so the choice is
+    /// deterministic.
+    pub(crate) fn for_loop(uses: &[u32; 32], extra: bool) -> RegMap {
         let mut order: Vec<u8> = (1u8..32).filter(|&r| uses[usize::from(r)] > 0).collect();
         order.sort_by_key(|&r| std::cmp::Reverse(uses[usize::from(r)]));
-        order.truncate(MAP.len());
+        order.truncate(MAP.len() + usize::from(extra));
         let mut m = [None; 32];
         let mut free: Vec<Host> = Vec::new();
         for (g, h) in MAP {
@@ -100,8 +117,12 @@ impl RegMap {
                 free.push(h);
             }
         }
-        // Callee-saved hosts first (they survive helper calls), for the most used.
+        // Callee-saved hosts first (they survive helper calls), for the most used; the extra
+        // one last.
         free.sort_by_key(|h| h.caller_saved);
+        if extra {
+            free.push(LOOP_EXTRA);
+        }
         let mut free = free.into_iter();
         for g in order {
             if m[usize::from(g)].is_none() {
@@ -110,8 +131,9 @@ impl RegMap {
         }
         // Hosts nobody took keep their static register (unused in the loop: no moves).
         for h in free {
-            let (g, _) = MAP.iter().find(|(_, s)| s.q == h.q).expect("a static host");
-            m[usize::from(*g)] = Some(h);
+            if let Some((g, _)) = MAP.iter().find(|(_, s)| s.q == h.q) {
+                m[usize::from(*g)] = Some(h);
+            }
         }
         RegMap(m)
     }
