@@ -27,7 +27,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use ospite_isa::Inst;
 
-use crate::exec::{Handler, Kind};
+use crate::exec::Decoded;
 
 /// Slots per 4 KiB page: one per 2-byte parcel.
 pub(crate) const SLOTS: usize = 2048;
@@ -65,18 +65,6 @@ pub struct CacheStats {
     /// Whole-cache flushes because the cache reached its size bound
     /// ([`crate::Interpreter::set_decode_cache_limit`]).
     pub capacity_flushes: u64,
-}
-
-/// One instruction of a block: the instruction, its handler, and what the engine does around
-/// it.
-pub(crate) struct Decoded<B> {
-    pub exec: Handler<B>,
-    pub inst: Inst,
-    pub kind: Kind,
-    /// For [`Kind::Store`]: the access width in bytes.
-    pub width: u8,
-    /// For [`Kind::Store`]: the offset from `rs1` of the first byte written.
-    pub offset: i32,
 }
 
 /// The cached instructions and blocks of one physical page.
@@ -150,11 +138,6 @@ pub(crate) struct DecodeCache<B> {
     /// One bit per `ppn % 4096` of every cached page since the last flush: a store whose page's
     /// bit is clear cannot have written cached code, without a hash lookup.
     filter: [u64; 64],
-    /// Virtual pages (number plus one, 0 empty; direct-mapped) that stores have written
-    /// without touching cached code, in the current translation context and since code was
-    /// last cached: a store there needs no check. Emptied with the fetch page and whenever a
-    /// slot is filled.
-    clean_store_pages: [u64; CLEAN_STORE_PAGES],
     /// Instructions held in blocks, for the size bound.
     block_insts: usize,
     /// The size bound: at most this many instructions in blocks and this many pages.
@@ -181,9 +164,6 @@ impl Default for DecodeCacheLimit {
     }
 }
 
-/// Entries of [`DecodeCache::clean_store_pages`].
-const CLEAN_STORE_PAGES: usize = 16;
-
 impl<B> Default for DecodeCache<B> {
     fn default() -> Self {
         DecodeCache {
@@ -193,7 +173,6 @@ impl<B> Default for DecodeCache<B> {
             last: None,
             fetch_page: None,
             filter: [0; 64],
-            clean_store_pages: [0; CLEAN_STORE_PAGES],
             block_insts: 0,
             limit: DecodeCacheLimit::default(),
             stats: CacheStats::default(),
@@ -258,21 +237,6 @@ impl<B> DecodeCache<B> {
     #[inline]
     pub fn set_slot(&mut self, i: usize, slot: usize, inst: Inst) {
         self.pages[i].set_slot(slot, inst);
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
-    }
-
-    /// Whether virtual page `vpn` is known to hold no cached code (see
-    /// [`DecodeCache::mark_clean_store_page`]).
-    #[inline(always)]
-    pub fn is_clean_store_page(&self, vpn: u64) -> bool {
-        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] == vpn.wrapping_add(1)
-    }
-
-    /// Records that a store to virtual page `vpn` found no cached code there: until the
-    /// translation context changes or code is cached, stores there need no check.
-    #[inline]
-    pub fn mark_clean_store_page(&mut self, vpn: u64) {
-        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] = vpn.wrapping_add(1);
     }
 
     /// The block starting at slot `slot` of cache page `i`, if built.
@@ -307,14 +271,6 @@ impl<B> DecodeCache<B> {
             Some((page, i)) if page == va >> 12 => Some(i),
             _ => None,
         }
-    }
-
-    /// Whether any instruction of the physical page holding `pa` is cached.
-    #[inline]
-    pub fn holds_page(&self, pa: u64) -> bool {
-        let ppn = pa >> 12;
-        self.filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
-            && self.index.contains_key(&ppn)
     }
 
     /// Whether a cached instruction overlaps the `len` bytes at physical address `pa` (which
@@ -382,7 +338,6 @@ impl<B> DecodeCache<B> {
     #[inline]
     pub fn forget_fetch_page(&mut self) {
         self.fetch_page = None;
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
     }
 
     /// Caches `inst`, decoded from physical address `pa`.
@@ -437,7 +392,6 @@ impl<B> DecodeCache<B> {
         self.last = None;
         self.fetch_page = None;
         self.filter = [0; 64];
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
         self.stats.flushes += 1;
     }
 }

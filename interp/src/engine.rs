@@ -6,8 +6,8 @@ use std::sync::Arc;
 use ospite_isa::{decode, Class, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
-use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit, Decoded};
-use crate::exec::{ends_block, execute, resolve, Flow, Kind};
+use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
+use crate::exec::{ends_block, execute, Decoded, Flow, Kind, NO_PHYS};
 use crate::hart::Hart;
 use crate::trace::{Before, Trace};
 use crate::trap::Exception;
@@ -320,60 +320,26 @@ fn retire_n(hart: &mut Hart, n: u64) {
     }
 }
 
-/// How a store `d` that ran with `base` in `rs1` relates to cached code: `None` if it wrote
-/// none, else `Some(vpn)` with the virtual page to mark clean, or `Some(u64::MAX)` when it wrote
-/// cached code. Stores to pages marked clean are not translated again.
-#[inline(always)]
-fn store_check<B: Bus>(
-    hart: &mut Hart,
-    bus: &B,
-    cache: &DecodeCache<B>,
-    d: &Decoded<B>,
-    base: u64,
-) -> StoreCheck {
-    let va = base.wrapping_add(d.offset as i64 as u64);
-    let [(va, len), (next, rest)] = store_spans(va, d.width);
-    if rest == 0 && cache.is_clean_store_page(va >> 12) {
-        return StoreCheck::Clean;
-    }
-    stores_to_code(hart, bus, cache, va, len, next, rest)
-}
-
-/// What [`store_check`] found.
-enum StoreCheck {
-    /// The page was known to hold no cached code.
-    Clean,
-    /// The store wrote no cached code; its (single) virtual page may be marked clean.
-    NoCode(Option<u64>),
-    /// The store wrote cached code.
-    Code,
-}
-
+/// Whether store `d`, which ran with `base` in `rs1` and did not go through the TLB's fast
+/// table, wrote cached code.
+#[cold]
 #[inline(never)]
 fn stores_to_code<B: Bus>(
     hart: &mut Hart,
     bus: &B,
     cache: &DecodeCache<B>,
-    va: u64,
-    len: u64,
-    next: u64,
-    rest: u64,
-) -> StoreCheck {
+    d: &Decoded<B>,
+    base: u64,
+) -> bool {
+    let va = base.wrapping_add(d.offset as i64 as u64);
     let ctx = hart.translate_ctx();
-    let mut translate = |at: u64| {
-        hart.mmu
-            .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
-            .ok()
-    };
-    let first = translate(va);
-    let hit = |pa: Option<PhysAddr>, len: u64| pa.is_some_and(|pa| cache.holds_code(pa.0, len));
-    if hit(first, len) || (rest != 0 && hit(translate(next), rest)) {
-        return StoreCheck::Code;
-    }
-    // Only a page with no cached code at all may skip later checks: a store to data beside
-    // cached code says nothing about the next store to that code.
-    let clean = rest == 0 && first.is_some_and(|pa| !cache.holds_page(pa.0));
-    StoreCheck::NoCode(clean.then_some(va >> 12))
+    store_spans(va, d.width).into_iter().any(|(at, len)| {
+        len != 0
+            && hart
+                .mmu
+                .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
+                .is_ok_and(|pa| cache.holds_code(pa.0, len))
+    })
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -526,19 +492,7 @@ impl<B: Bus> Interpreter<B> {
                     inst
                 }
             };
-            let (exec, kind) = resolve::<B>(inst.op);
-            let (width, offset) = match inst.op.class() {
-                Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
-                Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
-                _ => (1, 0),
-            };
-            insts.push(Decoded {
-                exec,
-                inst,
-                kind,
-                width,
-                offset,
-            });
+            insts.push(Decoded::new(inst, off - (slot as u64) * 2));
             off += inst.size();
             if ends_block(inst.op) {
                 break;
@@ -620,6 +574,8 @@ impl<B: Bus> Interpreter<B> {
 
     /// Runs block `b` of cache page `i`, at most `left` instructions of it. Returns the
     /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
+    /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
+    /// when it ends, unless a jump set it.
     #[inline(always)]
     fn run_block(&mut self, i: usize, b: usize, left: u64) -> (u64, Exit) {
         let hart = &mut self.hart;
@@ -627,68 +583,76 @@ impl<B: Bus> Interpreter<B> {
         let cache = &self.cache;
         let block = cache.block(i, b);
         let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
-        let mut retired = 0;
-        let mut attempted = 0;
-        let mut exit = Exit::Done;
-        let mut clean = None;
-        for d in block {
-            attempted += 1;
+        let start = hart.pc;
+        let at = |off: u16| start.wrapping_add(u64::from(off));
+        for (n, d) in (0u64..).zip(block) {
             match d.kind {
-                Kind::Plain => match (d.exec)(hart, bus, &d.inst) {
-                    Ok(_) => retired += 1,
-                    Err(e) => {
-                        exit = Exit::Fault(e);
-                        break;
+                Kind::Plain => {
+                    if let Err(e) = (d.exec)(hart, bus, d) {
+                        hart.pc = at(d.pc_off);
+                        retire_n(hart, n);
+                        return (n + 1, Exit::Fault(e));
                     }
-                },
-                Kind::Store => {
-                    let base = hart.xi(d.inst.rs1.idx());
-                    match (d.exec)(hart, bus, &d.inst) {
-                        Ok(_) => retired += 1,
+                }
+                Kind::Jump => {
+                    return match (d.exec)(hart, bus, d) {
+                        Ok(_) => {
+                            retire_n(hart, n + 1);
+                            (n + 1, Exit::Done)
+                        }
                         Err(e) => {
-                            exit = Exit::Fault(e);
-                            break;
+                            hart.pc = at(d.pc_off);
+                            retire_n(hart, n);
+                            (n + 1, Exit::Fault(e))
                         }
-                    }
-                    if !cache.is_empty() {
-                        match store_check(hart, bus, cache, d, base) {
-                            StoreCheck::Clean => {}
-                            StoreCheck::NoCode(vpn) => {
-                                if vpn.is_some() {
-                                    clean = vpn;
-                                    break;
-                                }
-                            }
-                            StoreCheck::Code => {
-                                exit = Exit::Store(d.inst, base);
-                                break;
-                            }
+                    };
+                }
+                Kind::Store => {
+                    let base = hart.xi(usize::from(d.rs1));
+                    let pa = match (d.exec)(hart, bus, d) {
+                        Ok(pa) => pa,
+                        Err(e) => {
+                            hart.pc = at(d.pc_off);
+                            retire_n(hart, n);
+                            return (n + 1, Exit::Fault(e));
                         }
-                    }
-                    // A store to a device may have raised an interrupt line.
-                    if hart.wakeup_pending() != 0 {
-                        break;
+                    };
+                    // A store through the fast table went to RAM. Any other ends the block: it
+                    // may have written cached code in a way the address alone does not tell,
+                    // or written a device, which may raise an interrupt line or ask to stop.
+                    let exit = if pa != NO_PHYS {
+                        cache
+                            .holds_code(pa, u64::from(d.width))
+                            .then_some(Exit::Store(d.inst, base))
+                    } else if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
+                        Some(Exit::Store(d.inst, base))
+                    } else {
+                        Some(Exit::Done)
+                    };
+                    if let Some(exit) = exit {
+                        hart.pc = at(d.next_off);
+                        retire_n(hart, n + 1);
+                        return (n + 1, exit);
                     }
                 }
                 Kind::End => {
-                    if d.inst.op == Op::Ebreak && self.debug_breakpoints {
-                        attempted -= 1;
-                        exit = Exit::Breakpoint;
-                        break;
-                    }
+                    hart.pc = at(d.pc_off);
                     // The instruction may read or write the counters: count the block so far.
-                    retire_n(hart, retired);
-                    retired = 0;
-                    exit = Exit::End((d.exec)(hart, bus, &d.inst));
-                    break;
+                    retire_n(hart, n);
+                    if d.is_ebreak() && self.debug_breakpoints {
+                        return (n, Exit::Breakpoint);
+                    }
+                    return (n + 1, Exit::End(execute(hart, bus, &d.inst)));
                 }
             }
         }
-        retire_n(hart, retired);
-        if let Some(vpn) = clean {
-            self.cache.mark_clean_store_page(vpn);
+        // The block ran out (the budget, or the page's end) after a plain instruction or store.
+        let n = block.len() as u64;
+        if let Some(last) = block.last() {
+            hart.pc = at(last.next_off);
         }
-        (attempted, exit)
+        retire_n(hart, n);
+        (n, Exit::Done)
     }
 }
 

@@ -4,31 +4,38 @@
 //!
 //! The common integer instructions get a handler of their own (one monomorphic function per
 //! opcode, where [`alu`] folds to the single operation); everything else goes through
-//! [`execute_unretired`] or [`execute`], the same code as a single step. No handler counts the
-//! instruction as retired except [`execute`]: the engine counts a block's instructions at once
-//! (see [`Kind`]).
+//! [`execute_unretired`], the same code as a single step. No handler counts the
+//! instruction as retired: the engine counts a block's instructions at once (see [`Kind`]).
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
-use super::{alu, execute, execute_unretired, mem, Flow};
+use super::decoded::Decoded;
+use super::fast_mem::{self, NO_PHYS};
+use super::mem::size_of;
+use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
-/// A pre-resolved instruction handler. On success the pc points at the next instruction; on
-/// an exception nothing architectural has changed.
-pub(crate) type Handler<B> = fn(&mut Hart, &B, &Inst) -> Result<Flow, Exception>;
+/// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
+/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On success
+/// the value is, for a store that went to RAM through the TLB's fast table, the physical
+/// address written, else [`NO_PHYS`] or 0; on an exception nothing architectural has changed.
+/// (Two words, so the result comes back in registers.)
+pub(crate) type Handler<B> = fn(&mut Hart, &B, &Decoded<B>) -> Result<u64, Exception>;
 
 /// What the engine does around a handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Nothing: the engine counts it as retired with the rest of the block. Never changes the
-    /// translation context, the counters or the interrupt state.
+    /// translation context, the counters, the interrupt state or the pc.
     Plain,
     /// A store, SC or AMO (batch-retired): afterwards the engine checks whether it wrote cached
     /// code, and whether an interrupt became pending (a store to a device may raise one).
     Store,
-    /// Ends the block and retires itself ([`execute`]): CSR accesses, `xret`, `ecall`/`ebreak`,
+    /// A branch or jump (batch-retired), always last in its block: sets the pc.
+    Jump,
+    /// Ends the block and retires itself (`execute`): CSR accesses, `xret`, `ecall`/`ebreak`,
     /// `wfi`, `fence.i`, `sfence.vma`. The engine retires the block's earlier instructions
     /// first, so counters read or written by the instruction are exact.
     End,
@@ -41,6 +48,7 @@ impl Kind {
             Class::Store(_) | Class::FpStore(_) | Class::StoreConditional(_) | Class::Amo(_) => {
                 Kind::Store
             }
+            Class::Branch | Class::Jal | Class::Jalr => Kind::Jump,
             Class::Csr
             | Class::Return
             | Class::Trap
@@ -54,44 +62,79 @@ impl Kind {
 
 /// Whether `op` is the last instruction of a block: control flow, and every [`Kind::End`].
 pub(crate) fn ends_block(op: Op) -> bool {
-    matches!(op.class(), Class::Branch | Class::Jal | Class::Jalr) || Kind::of(op) == Kind::End
+    matches!(Kind::of(op), Kind::Jump | Kind::End)
+}
+
+/// This instruction's pc.
+#[inline(always)]
+fn pc<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
+    hart.pc.wrapping_add(u64::from(d.pc_off))
+}
+
+/// The next instruction's pc.
+#[inline(always)]
+fn next<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
+    hart.pc.wrapping_add(u64::from(d.next_off))
 }
 
 #[inline(always)]
-fn next(hart: &Hart, inst: &Inst) -> u64 {
-    hart.pc.wrapping_add(inst.size())
+fn x(hart: &Hart, r: u8) -> u64 {
+    hart.x[usize::from(r & 31)]
 }
 
-fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+/// Writes a register that is not `x0` (handlers that write unconditionally are only chosen for
+/// instructions with another `rd`).
+#[inline(always)]
+fn set_x(hart: &mut Hart, r: u8, v: u64) {
+    hart.x[usize::from(r & 31)] = v;
+}
+
+/// An instruction whose only effect is on `rd = x0`: nothing.
+fn nop<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Result<u64, Exception> {
+    Ok(0)
+}
+
+/// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
+/// then the pc back at the block's start.
+fn generic<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    let start = hart.pc;
+    hart.pc = pc(hart, d);
+    execute_unretired(hart, bus, &d.inst)?;
+    hart.pc = start;
+    Ok(NO_PHYS)
+}
+
+fn alu_imm<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &B,
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let v = alu(op, a, inst.imm as i64 as u64).unwrap_or(0);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
+    set_x(hart, d.rd, v);
+    Ok(0)
 }
 
-fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+fn alu_reg<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &B,
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let b = hart.xi(inst.rs2.idx());
-    let v = alu(op, a, b).unwrap_or(0);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
+    set_x(hart, d.rd, v);
+    Ok(0)
 }
 
-fn lui<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    hart.set_xi(inst.rd.idx(), inst.imm as i64 as u64);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn lui<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    set_x(hart, d.rd, d.imm as u64);
+    Ok(0)
 }
 
-fn auipc<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let v = hart.pc.wrapping_add(inst.imm as i64 as u64);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn auipc<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    let v = pc(hart, d).wrapping_add(d.imm as u64);
+    set_x(hart, d.rd, v);
+    Ok(0)
 }
 
 /// Without C a jump target must be 4-byte aligned (the same rule as `branch::check_target`).
@@ -106,10 +149,10 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let b = hart.xi(inst.rs2.idx());
+    let a = x(hart, d.rs1);
+    let b = x(hart, d.rs2);
     let taken = match op {
         Op::Beq => a == b,
         Op::Bne => a != b,
@@ -119,54 +162,96 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<
         _ => a >= b,
     };
     hart.pc = if taken {
-        let target = hart.pc.wrapping_add(inst.imm as i64 as u64);
+        let target = pc(hart, d).wrapping_add(d.imm as u64);
         check_target(hart, target)?;
         target
     } else {
-        next(hart, inst)
+        next(hart, d)
     };
-    Ok(Flow::Continue)
+    Ok(0)
 }
 
-fn jal<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let target = hart.pc.wrapping_add(inst.imm as i64 as u64);
+fn jal<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    let target = pc(hart, d).wrapping_add(d.imm as u64);
     check_target(hart, target)?;
-    hart.set_xi(inst.rd.idx(), next(hart, inst));
+    hart.set_xi(usize::from(d.rd), next(hart, d));
     hart.pc = target;
-    Ok(Flow::Continue)
+    Ok(0)
 }
 
-fn jalr<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let target = hart.xi(inst.rs1.idx()).wrapping_add(inst.imm as i64 as u64) & !1;
+fn jalr<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     check_target(hart, target)?;
-    hart.set_xi(inst.rd.idx(), next(hart, inst));
+    hart.set_xi(usize::from(d.rd), next(hart, d));
     hart.pc = target;
-    Ok(Flow::Continue)
+    Ok(0)
+}
+
+#[inline(always)]
+fn sext(v: u64, width: u8) -> u64 {
+    let bits = 64 - 8 * u32::from(width);
+    (((v << bits) as i64) >> bits) as u64
 }
 
 fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     bus: &B,
-    inst: &Inst,
-) -> Result<Flow, Exception> {
-    mem::load(hart, bus, inst, W, SIGNED)?;
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let v = fast_mem::load(hart, bus, va, size_of(W))?;
+    hart.set_xi(usize::from(d.rd), if SIGNED { sext(v, W) } else { v });
+    Ok(0)
 }
 
-fn store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, inst: &Inst) -> Result<Flow, Exception> {
-    mem::store(hart, bus, inst, W)?;
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn store<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    bus: &B,
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    fast_mem::store(hart, bus, va, size_of(W), x(hart, d.rs2))
 }
 
-/// The handler of `op`, and what the engine does around it.
-pub(crate) fn resolve<B: Bus>(op: Op) -> (Handler<B>, Kind) {
+/// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
+fn fp_load<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    bus: &B,
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
+    if fp::check_enabled(hart, &d.inst).is_err() {
+        return generic(hart, bus, d);
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let v = fast_mem::load(hart, bus, va, size_of(W))?;
+    hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+    hart.set_fs_dirty();
+    Ok(0)
+}
+
+/// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
+fn fp_store<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    bus: &B,
+    d: &Decoded<B>,
+) -> Result<u64, Exception> {
+    if fp::check_enabled(hart, &d.inst).is_err() {
+        return generic(hart, bus, d);
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let v = hart.f[usize::from(d.rs2 & 31)];
+    fast_mem::store(hart, bus, va, size_of(W), v)
+}
+
+/// The handler of `inst`, and what the engine does around it.
+pub(crate) fn resolve<B: Bus>(inst: &Inst) -> (Handler<B>, Kind) {
+    let op = inst.op;
     let kind = Kind::of(op);
-    let handler = match (special::<B>(op), kind) {
-        (Some(h), _) => h,
-        (None, Kind::End) => execute::<B>,
-        (None, _) => execute_unretired::<B>,
+    let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
+    let handler = match special::<B>(op) {
+        _ if writes_only_x0 => nop::<B>,
+        Some(h) => h,
+        None => generic::<B>,
     };
     (handler, kind)
 }
@@ -220,6 +305,10 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             (8, false) => Some(load::<B, 8, false>),
             _ => None,
         },
+        Class::FpLoad(4) => Some(fp_load::<B, 4>),
+        Class::FpLoad(8) => Some(fp_load::<B, 8>),
+        Class::FpStore(4) => Some(fp_store::<B, 4>),
+        Class::FpStore(8) => Some(fp_store::<B, 8>),
         Class::Store(w) => match w {
             1 => Some(store::<B, 1>),
             2 => Some(store::<B, 2>),

@@ -4,6 +4,8 @@
 mod alu;
 mod branch;
 mod csr;
+mod decoded;
+mod fast_mem;
 mod fp;
 mod handlers;
 mod mem;
@@ -12,7 +14,9 @@ mod system;
 pub(crate) use mem::size_of;
 
 pub use alu::alu;
-pub(crate) use handlers::{ends_block, resolve, Handler, Kind};
+pub(crate) use decoded::Decoded;
+pub(crate) use fast_mem::NO_PHYS;
+pub(crate) use handlers::{ends_block, Kind};
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;

@@ -1,0 +1,91 @@
+//! Loads and stores of the block loop: a hit in the TLB's fast table goes straight to the bus
+//! at the physical address, the rest through [`ospite_mmu::Mmu`] as a single step does.
+//!
+//! A hit needs an entry without slow-path flags (so RAM, and for stores a dirty page that holds
+//! no translated code) and an access inside one page; that is exactly when `Mmu::load` and
+//! `Mmu::store` would translate through the same entry and make one bus access, so the result
+//! and any fault are the same. Only the TLB's hit counter misses these hits, as it misses the
+//! hits of translated code.
+
+use ospite_mmu::tlb::TLB_FLAGS;
+use ospite_mmu::{AccessSize, AccessType, Bus, MemFault, PhysAddr, TlbMode, VirtAddr, PAGE_SIZE};
+
+use crate::hart::Hart;
+use crate::trap::Exception;
+
+/// What a store reports when it did not go through a fast-table hit.
+pub(crate) const NO_PHYS: u64 = u64::MAX;
+
+/// The physical address of `va` for `access` from a fast-table hit without slow-path flags,
+/// when the `bytes` accessed lie inside one page.
+#[inline(always)]
+fn fast_phys(hart: &mut Hart, access: AccessType, va: u64, bytes: u64) -> Option<u64> {
+    let off = va & (PAGE_SIZE - 1);
+    if off + bytes > PAGE_SIZE {
+        return None;
+    }
+    let ctx = hart.translate_ctx();
+    let tlb = hart.mmu.tlb_mut();
+    tlb.sync(&ctx);
+    let e = tlb.lookup_fast(TlbMode::of(&ctx, access), access, VirtAddr(va))?;
+    (e.tag & TLB_FLAGS == 0).then_some(e.phys | off)
+}
+
+/// Loads `size` bytes at virtual address `va` (zero-extended).
+#[inline(always)]
+pub(crate) fn load<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    va: u64,
+    size: AccessSize,
+) -> Result<u64, Exception> {
+    match fast_phys(hart, AccessType::Load, va, size.bytes()) {
+        Some(pa) => bus
+            .load(PhysAddr(pa), size)
+            .map_err(|_| MemFault::access(AccessType::Load, va).into()),
+        None => load_slow(hart, bus, va, size),
+    }
+}
+
+#[inline(never)]
+fn load_slow<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    va: u64,
+    size: AccessSize,
+) -> Result<u64, Exception> {
+    let ctx = hart.translate_ctx();
+    Ok(hart.mmu.load(bus, &ctx, VirtAddr(va), size)?)
+}
+
+/// Stores the low `size` bytes of `value` at virtual address `va`. Returns the physical address
+/// written when the store hit the fast table (so it went to RAM), else [`NO_PHYS`].
+#[inline(always)]
+pub(crate) fn store<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    va: u64,
+    size: AccessSize,
+    value: u64,
+) -> Result<u64, Exception> {
+    match fast_phys(hart, AccessType::Store, va, size.bytes()) {
+        Some(pa) => bus
+            .store(PhysAddr(pa), size, value)
+            .map(|()| pa)
+            .map_err(|_| MemFault::access(AccessType::Store, va).into()),
+        None => store_slow(hart, bus, va, size, value),
+    }
+}
+
+#[inline(never)]
+fn store_slow<B: Bus>(
+    hart: &mut Hart,
+    bus: &B,
+    va: u64,
+    size: AccessSize,
+    value: u64,
+) -> Result<u64, Exception> {
+    let ctx = hart.translate_ctx();
+    hart.mmu.store(bus, &ctx, VirtAddr(va), size, value)?;
+    Ok(NO_PHYS)
+}
