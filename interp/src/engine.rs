@@ -7,7 +7,10 @@ use ospite_isa::{decode, Class, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
-use crate::exec::{ends_block, execute, Decoded, Flow, Kind, NO_PHYS};
+use crate::exec::{
+    ends_block, execute, Decoded, Flow, CODE_END, CODE_JUMPED, CODE_NEXT, CODE_STORED,
+    CODE_STORED_SLOW,
+};
 use crate::hart::Hart;
 use crate::trace::{Before, Trace};
 use crate::trap::Exception;
@@ -586,56 +589,33 @@ impl<B: Bus> Interpreter<B> {
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
         for (n, d) in (0u64..).zip(block) {
-            match d.kind {
-                Kind::Plain => {
-                    if let Err(e) = (d.exec)(hart, bus, d) {
-                        hart.pc = at(d.pc_off);
-                        retire_n(hart, n);
-                        return (n + 1, Exit::Fault(e));
+            let out = (d.exec)(hart, bus, d);
+            if out.code == CODE_NEXT {
+                continue;
+            }
+            let (attempted, exit) = match out.code {
+                CODE_JUMPED => (n + 1, Exit::Done),
+                // A store to RAM: only its own bytes can have been cached code.
+                CODE_STORED => {
+                    if !cache.holds_code(out.value, u64::from(d.width)) {
+                        continue;
                     }
+                    hart.pc = at(d.next_off);
+                    (n + 1, Exit::Store(d.inst, hart.xi(usize::from(d.rs1))))
                 }
-                Kind::Jump => {
-                    return match (d.exec)(hart, bus, d) {
-                        Ok(_) => {
-                            retire_n(hart, n + 1);
-                            (n + 1, Exit::Done)
-                        }
-                        Err(e) => {
-                            hart.pc = at(d.pc_off);
-                            retire_n(hart, n);
-                            (n + 1, Exit::Fault(e))
-                        }
-                    };
-                }
-                Kind::Store => {
-                    let base = hart.xi(usize::from(d.rs1));
-                    let pa = match (d.exec)(hart, bus, d) {
-                        Ok(pa) => pa,
-                        Err(e) => {
-                            hart.pc = at(d.pc_off);
-                            retire_n(hart, n);
-                            return (n + 1, Exit::Fault(e));
-                        }
-                    };
-                    // A store through the fast table went to RAM. Any other ends the block: it
-                    // may have written cached code in a way the address alone does not tell,
-                    // or written a device, which may raise an interrupt line or ask to stop.
-                    let exit = if pa != NO_PHYS {
-                        cache
-                            .holds_code(pa, u64::from(d.width))
-                            .then_some(Exit::Store(d.inst, base))
-                    } else if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
-                        Some(Exit::Store(d.inst, base))
+                // Any other store ends the block: it may have written cached code in a way
+                // the address alone does not tell, or written a device, which may raise an
+                // interrupt line or ask to stop.
+                CODE_STORED_SLOW => {
+                    let base = out.value;
+                    hart.pc = at(d.next_off);
+                    if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
+                        (n + 1, Exit::Store(d.inst, base))
                     } else {
-                        Some(Exit::Done)
-                    };
-                    if let Some(exit) = exit {
-                        hart.pc = at(d.next_off);
-                        retire_n(hart, n + 1);
-                        return (n + 1, exit);
+                        (n + 1, Exit::Done)
                     }
                 }
-                Kind::End => {
+                CODE_END => {
                     hart.pc = at(d.pc_off);
                     // The instruction may read or write the counters: count the block so far.
                     retire_n(hart, n);
@@ -644,7 +624,14 @@ impl<B: Bus> Interpreter<B> {
                     }
                     return (n + 1, Exit::End(execute(hart, bus, &d.inst)));
                 }
-            }
+                _ => {
+                    hart.pc = at(d.pc_off);
+                    retire_n(hart, n);
+                    return (n + 1, Exit::Fault(out.exception()));
+                }
+            };
+            retire_n(hart, attempted);
+            return (attempted, exit);
         }
         // The block ran out (the budget, or the page's end) after a plain instruction or store.
         let n = block.len() as u64;

@@ -8,11 +8,11 @@
 
 use ospite_isa::{Class, Inst, Op};
 
-use super::handlers::{resolve, Handler, Kind};
+use super::handlers::{resolve, Handler};
 
 /// One instruction of a block.
 pub(crate) struct Decoded<B> {
-    /// The handler; for [`Kind::End`] unused (the engine calls `execute`).
+    /// The handler (for a system instruction, one that hands it to the engine).
     pub exec: Handler<B>,
     /// The sign-extended immediate.
     pub imm: i64,
@@ -24,11 +24,9 @@ pub(crate) struct Decoded<B> {
     pub rd: u8,
     pub rs1: u8,
     pub rs2: u8,
-    /// What the engine does around the handler.
-    pub kind: Kind,
-    /// For [`Kind::Store`]: the access width in bytes.
+    /// For a store, SC or AMO: the access width in bytes.
     pub width: u8,
-    /// For [`Kind::Store`]: the offset from `rs1` of the first byte written.
+    /// For a store: the offset from `rs1` of the first byte written.
     pub offset: i32,
     /// The instruction, for the generic handler, [`Kind::End`] and the store check.
     pub inst: Inst,
@@ -37,7 +35,7 @@ pub(crate) struct Decoded<B> {
 impl<B: ospite_mmu::Bus> Decoded<B> {
     /// `inst`, found `pc_off` bytes after the start of its block.
     pub(crate) fn new(inst: Inst, pc_off: u64) -> Decoded<B> {
-        let (exec, kind) = resolve::<B>(&inst);
+        let exec = resolve::<B>(&inst);
         let (width, offset) = match inst.op.class() {
             Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
             Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
@@ -52,7 +50,6 @@ impl<B: ospite_mmu::Bus> Decoded<B> {
             rd: inst.rd.idx() as u8 & 31,
             rs1: inst.rs1.idx() as u8 & 31,
             rs2: inst.rs2.idx() as u8 & 31,
-            kind,
             width,
             offset,
             inst,

@@ -11,18 +11,17 @@ use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
 use super::decoded::Decoded;
-use super::fast_mem::{self, NO_PHYS};
+use super::fast_mem;
 use super::mem::size_of;
+use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_STORED_SLOW};
 use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
 /// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
-/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On success
-/// the value is, for a store that went to RAM through the TLB's fast table, the physical
-/// address written, else [`NO_PHYS`] or 0; on an exception nothing architectural has changed.
-/// (Two words, so the result comes back in registers.)
-pub(crate) type Handler<B> = fn(&mut Hart, &B, &Decoded<B>) -> Result<u64, Exception>;
+/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an
+/// exception nothing architectural has changed.
+pub(crate) type Handler<B> = fn(&mut Hart, &B, &Decoded<B>) -> Outcome;
 
 /// What the engine does around a handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,51 +89,65 @@ fn set_x(hart: &mut Hart, r: u8, v: u64) {
 }
 
 /// An instruction whose only effect is on `rd = x0`: nothing.
-fn nop<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Result<u64, Exception> {
-    Ok(0)
+fn nop<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Outcome {
+    Outcome::NEXT
+}
+
+/// A [`Kind::End`] instruction: the engine executes it.
+fn end<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Outcome {
+    Outcome::code(CODE_END)
 }
 
 /// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
 /// then the pc back at the block's start.
-fn generic<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+fn generic<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
     let start = hart.pc;
     hart.pc = pc(hart, d);
-    execute_unretired(hart, bus, &d.inst)?;
-    hart.pc = start;
-    Ok(NO_PHYS)
+    match execute_unretired(hart, bus, &d.inst) {
+        Ok(_) => {
+            hart.pc = start;
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
 }
 
-fn alu_imm<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    _: &B,
-    d: &Decoded<B>,
-) -> Result<u64, Exception> {
+/// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
+/// instruction may overwrite it), for the engine's check for stores to cached code.
+fn generic_store<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+    let base = x(hart, d.rs1);
+    match generic(hart, bus, d) {
+        o if o.is_fault() => o,
+        _ => Outcome {
+            code: CODE_STORED_SLOW,
+            value: base,
+        },
+    }
+}
+
+fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
     set_x(hart, d.rd, v);
-    Ok(0)
+    Outcome::NEXT
 }
 
-fn alu_reg<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    _: &B,
-    d: &Decoded<B>,
-) -> Result<u64, Exception> {
+fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
     set_x(hart, d.rd, v);
-    Ok(0)
+    Outcome::NEXT
 }
 
-fn lui<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+fn lui<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     set_x(hart, d.rd, d.imm as u64);
-    Ok(0)
+    Outcome::NEXT
 }
 
-fn auipc<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+fn auipc<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     let v = pc(hart, d).wrapping_add(d.imm as u64);
     set_x(hart, d.rd, v);
-    Ok(0)
+    Outcome::NEXT
 }
 
 /// Without C a jump target must be 4-byte aligned (the same rule as `branch::check_target`).
@@ -149,7 +162,7 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let a = x(hart, d.rs1);
     let b = x(hart, d.rs2);
@@ -161,30 +174,36 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Resu
         Op::Bltu => a < b,
         _ => a >= b,
     };
-    hart.pc = if taken {
-        let target = pc(hart, d).wrapping_add(d.imm as u64);
-        check_target(hart, target)?;
-        target
-    } else {
-        next(hart, d)
-    };
-    Ok(0)
-}
-
-fn jal<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+    if !taken {
+        hart.pc = next(hart, d);
+        return Outcome::code(CODE_JUMPED);
+    }
     let target = pc(hart, d).wrapping_add(d.imm as u64);
-    check_target(hart, target)?;
-    hart.set_xi(usize::from(d.rd), next(hart, d));
-    hart.pc = target;
-    Ok(0)
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
 }
 
-fn jalr<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Result<u64, Exception> {
+fn jal<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+    let target = pc(hart, d).wrapping_add(d.imm as u64);
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.set_xi(usize::from(d.rd), next(hart, d));
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
+}
+
+fn jalr<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
-    check_target(hart, target)?;
-    hart.set_xi(usize::from(d.rd), next(hart, d));
-    hart.pc = target;
-    Ok(0)
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.set_xi(usize::from(d.rd), next(hart, d));
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
 }
 
 #[inline(always)]
@@ -197,63 +216,66 @@ fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     bus: &B,
     d: &Decoded<B>,
-) -> Result<u64, Exception> {
+) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    let v = fast_mem::load(hart, bus, va, size_of(W))?;
-    hart.set_xi(usize::from(d.rd), if SIGNED { sext(v, W) } else { v });
-    Ok(0)
+    match fast_mem::load(hart, bus, va, size_of(W)) {
+        Ok(v) => {
+            hart.set_xi(usize::from(d.rd), if SIGNED { sext(v, W) } else { v });
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
 }
 
-fn store<B: Bus, const W: Width>(
-    hart: &mut Hart,
-    bus: &B,
-    d: &Decoded<B>,
-) -> Result<u64, Exception> {
+fn store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    fast_mem::store(hart, bus, va, size_of(W), x(hart, d.rs2))
+    match fast_mem::store(hart, bus, va, size_of(W), x(hart, d.rs2)) {
+        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
+        Err(e) => Outcome::fault(e),
+    }
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
-fn fp_load<B: Bus, const W: Width>(
-    hart: &mut Hart,
-    bus: &B,
-    d: &Decoded<B>,
-) -> Result<u64, Exception> {
+fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
     if fp::check_enabled(hart, &d.inst).is_err() {
         return generic(hart, bus, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    let v = fast_mem::load(hart, bus, va, size_of(W))?;
-    hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
-    hart.set_fs_dirty();
-    Ok(0)
+    match fast_mem::load(hart, bus, va, size_of(W)) {
+        Ok(v) => {
+            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+            hart.set_fs_dirty();
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
 }
 
 /// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
-fn fp_store<B: Bus, const W: Width>(
-    hart: &mut Hart,
-    bus: &B,
-    d: &Decoded<B>,
-) -> Result<u64, Exception> {
+fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
     if fp::check_enabled(hart, &d.inst).is_err() {
-        return generic(hart, bus, d);
+        return generic_store(hart, bus, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     let v = hart.f[usize::from(d.rs2 & 31)];
-    fast_mem::store(hart, bus, va, size_of(W), v)
+    match fast_mem::store(hart, bus, va, size_of(W), v) {
+        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
+        Err(e) => Outcome::fault(e),
+    }
 }
 
-/// The handler of `inst`, and what the engine does around it.
-pub(crate) fn resolve<B: Bus>(inst: &Inst) -> (Handler<B>, Kind) {
+/// The handler of `inst`.
+pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
     let op = inst.op;
     let kind = Kind::of(op);
     let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
-    let handler = match special::<B>(op) {
+    match (special::<B>(op), kind) {
+        (_, Kind::End) => end::<B>,
         _ if writes_only_x0 => nop::<B>,
-        Some(h) => h,
-        None => generic::<B>,
-    };
-    (handler, kind)
+        (Some(h), _) => h,
+        (None, Kind::Store) => generic_store::<B>,
+        (None, _) => generic::<B>,
+    }
 }
 
 /// The handler of its own for `op`, if it has one.

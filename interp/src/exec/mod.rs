@@ -9,6 +9,7 @@ mod fast_mem;
 mod fp;
 mod handlers;
 mod mem;
+mod outcome;
 mod system;
 
 pub(crate) use mem::size_of;
@@ -16,7 +17,8 @@ pub(crate) use mem::size_of;
 pub use alu::alu;
 pub(crate) use decoded::Decoded;
 pub(crate) use fast_mem::NO_PHYS;
-pub(crate) use handlers::{ends_block, Kind};
+pub(crate) use handlers::ends_block;
+pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_NEXT, CODE_STORED, CODE_STORED_SLOW};
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;
