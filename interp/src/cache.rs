@@ -20,14 +20,15 @@
 //! at a slot and end at a branch, a jump, an instruction that ends a block (see
 //! `exec::ends_block`), an instruction that cannot be cached, or the page's end. A block holds
 //! each instruction with its handler resolved, so the engine translates the pc, checks for stop
-//! requests and interrupts once per block. Blocks live and die with their page.
+//! requests and interrupts once per block. Blocks live and die with their page; the jump cache
+//! (`jump_cache`) finds the block last run at a virtual pc without translating it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use ospite_isa::Inst;
 
-use crate::exec::Decoded;
+use crate::jump_cache::{Block, JumpCache};
 
 /// Slots per 4 KiB page: one per 2-byte parcel.
 pub(crate) const SLOTS: usize = 2048;
@@ -77,7 +78,7 @@ struct Page<B> {
     insts: Vec<Inst>,
     /// The block starting at each slot: its index in `blocks` plus one, or 0.
     block_at: Box<[u16]>,
-    blocks: Vec<Box<[Decoded<B>]>>,
+    blocks: Vec<Block<B>>,
 }
 
 impl<B> Page<B> {
@@ -140,6 +141,9 @@ pub(crate) struct DecodeCache<B> {
     filter: [u64; 64],
     /// Instructions held in blocks, for the size bound.
     block_insts: usize,
+    /// The blocks last run at virtual pcs; a new generation wherever the fetch page is
+    /// forgotten or a page is dropped.
+    pub jumps: JumpCache<B>,
     /// The size bound: at most this many instructions in blocks and this many pages.
     pub limit: DecodeCacheLimit,
     pub stats: CacheStats,
@@ -174,6 +178,7 @@ impl<B> Default for DecodeCache<B> {
             fetch_page: None,
             filter: [0; 64],
             block_insts: 0,
+            jumps: JumpCache::default(),
             limit: DecodeCacheLimit::default(),
             stats: CacheStats::default(),
         }
@@ -249,13 +254,13 @@ impl<B> DecodeCache<B> {
     }
 
     /// Block `b` of cache page `i`.
-    #[inline(always)]
-    pub fn block(&self, i: usize, b: usize) -> &[Decoded<B>] {
+    #[inline]
+    pub fn block(&self, i: usize, b: usize) -> &Block<B> {
         &self.pages[i].blocks[b]
     }
 
     /// Records `block`, starting at slot `slot` of cache page `i`; returns its number.
-    pub fn add_block(&mut self, i: usize, slot: usize, block: Box<[Decoded<B>]>) -> usize {
+    pub fn add_block(&mut self, i: usize, slot: usize, block: Block<B>) -> usize {
         self.block_insts += block.len();
         let page = &mut self.pages[i];
         page.blocks.push(block);
@@ -338,6 +343,7 @@ impl<B> DecodeCache<B> {
     #[inline]
     pub fn forget_fetch_page(&mut self) {
         self.fetch_page = None;
+        self.jumps.new_generation();
     }
 
     /// Caches `inst`, decoded from physical address `pa`.
@@ -360,6 +366,7 @@ impl<B> DecodeCache<B> {
             self.pages[i].release();
             self.free.push(i);
             self.stats.page_invalidations += 1;
+            self.jumps.new_generation();
             if matches!(self.last, Some((p, _)) if p == ppn) {
                 self.last = None;
             }
@@ -386,6 +393,7 @@ impl<B> DecodeCache<B> {
     /// Drops everything (`fence.i`).
     pub fn flush(&mut self) {
         self.block_insts = 0;
+        self.jumps.clear();
         self.index.clear();
         self.pages.clear();
         self.free.clear();

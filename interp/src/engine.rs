@@ -12,6 +12,7 @@ use crate::exec::{
     CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
+use crate::jump_cache::Block;
 use crate::trace::{Before, Trace};
 use crate::trap::Exception;
 
@@ -414,32 +415,41 @@ impl<B: Bus> Interpreter<B> {
         None
     }
 
-    /// The block at the pc: its cache page, its number, and whether it was just built. `None`
-    /// when the pc cannot be run from a block (a fetch fault, device memory, an instruction
-    /// that cannot be cached): the caller takes one step the slow way. A block built now is
-    /// at most `left` instructions long.
+    /// The block at the pc: its jump-cache entry, and whether it was just built. `None` when
+    /// the pc cannot be run from a block (a fetch fault, device memory, an instruction that
+    /// cannot be cached): the caller takes one step the slow way. A block built now is at most
+    /// `left` instructions long.
     #[inline(always)]
-    fn find_block(&mut self, left: u64) -> Option<(usize, usize, bool)> {
-        let pc = self.hart.pc;
-        let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
-        let i = match self.cache.fetch_page_of(pc) {
-            Some(i) => i,
-            None => self.enter_page(pc)?,
-        };
-        match self.cache.block_at(i, slot) {
-            Some(b) => Some((i, b, false)),
-            None if self.cache.is_full() => self.refill(pc, slot, left),
-            None => self.build_block(i, slot, left).map(|b| (i, b, true)),
+    fn find_block(&mut self, left: u64) -> Option<(usize, bool)> {
+        match self.cache.jumps.find(self.hart.pc) {
+            Some(j) => Some((j, false)),
+            None => self.find_block_in_page(left),
         }
     }
 
-    /// [`Interpreter::find_block`] when the cache is full: empties it, then builds the block.
-    #[cold]
+    /// [`Interpreter::find_block`] past the jump cache: through the fetch page and the page's
+    /// block table, building the block if needed; then remembered in the jump cache.
     #[inline(never)]
-    fn refill(&mut self, pc: u64, slot: usize, left: u64) -> Option<(usize, usize, bool)> {
-        self.cache.flush_for_space();
-        let i = self.enter_page(pc)?;
-        self.build_block(i, slot, left).map(|b| (i, b, true))
+    fn find_block_in_page(&mut self, left: u64) -> Option<(usize, bool)> {
+        let pc = self.hart.pc;
+        let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
+        let mut i = match self.cache.fetch_page_of(pc) {
+            Some(i) => i,
+            None => self.enter_page(pc)?,
+        };
+        let (b, fresh) = match self.cache.block_at(i, slot) {
+            Some(b) => (b, false),
+            None => {
+                if self.cache.is_full() {
+                    // Empty the cache, then build.
+                    self.cache.flush_for_space();
+                    i = self.enter_page(pc)?;
+                }
+                (self.build_block(i, slot, left)?, true)
+            }
+        };
+        let block = self.cache.block(i, b).clone();
+        Some((self.cache.jumps.remember(pc, &block), fresh))
     }
 
     /// Translates the pc and remembers its page; `None` on a fault or outside RAM.
@@ -501,7 +511,7 @@ impl<B: Bus> Interpreter<B> {
                 break;
             }
         }
-        let block: Box<[Decoded<B>]> = insts.drain(..).collect();
+        let block: Block<B> = insts.drain(..).collect();
         self.block_scratch = insts;
         if block.is_empty() {
             return None;
@@ -534,7 +544,7 @@ impl<B: Bus> Interpreter<B> {
             if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                 self.cache.forget_fetch_page();
             }
-            let Some((i, b, fresh)) = self.find_block(left) else {
+            let Some((j, fresh)) = self.find_block(left) else {
                 left -= 1;
                 match self.step_one::<false>() {
                     Some(StopReason::Breakpoint) => {
@@ -544,7 +554,7 @@ impl<B: Bus> Interpreter<B> {
                     None => continue,
                 }
             };
-            let (attempted, exit) = self.run_block(i, b, left);
+            let (attempted, exit) = self.run_block(j, left);
             if !fresh {
                 self.cache.stats.hits += attempted;
             }
@@ -575,16 +585,16 @@ impl<B: Bus> Interpreter<B> {
         (StopReason::BudgetSpent, budget)
     }
 
-    /// Runs block `b` of cache page `i`, at most `left` instructions of it. Returns the
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it. Returns the
     /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
     /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
     /// when it ends, unless a jump set it.
     #[inline(always)]
-    fn run_block(&mut self, i: usize, b: usize, left: u64) -> (u64, Exit) {
+    fn run_block(&mut self, j: usize, left: u64) -> (u64, Exit) {
         let hart = &mut self.hart;
         let bus = &self.bus;
         let cache = &self.cache;
-        let block = cache.block(i, b);
+        let block = cache.jumps.block(j);
         let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
