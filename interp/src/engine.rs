@@ -8,8 +8,8 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, Decoded, Flow, CODE_END, CODE_JUMPED, CODE_NEXT, CODE_STORED,
-    CODE_STORED_SLOW,
+    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_NEXT,
+    CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
 use crate::jump_cache::Block;
@@ -85,6 +85,9 @@ pub struct Interpreter<B: Bus> {
     /// size: one allocation per block rather than a growing vector's several, which left
     /// the heap fragmented (megabytes over a Linux boot).
     block_scratch: Vec<Decoded<B>>,
+    /// The regimes of data accesses, for the jump cache's generation they were worked out in
+    /// (a new generation starts whenever the translation context may have changed).
+    data_modes: Option<(u64, DataModes)>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -99,6 +102,7 @@ impl<B: Bus> Interpreter<B> {
             trace: None,
             mark_code_pages: false,
             block_scratch: Vec::new(),
+            data_modes: None,
         }
     }
 
@@ -585,21 +589,40 @@ impl<B: Bus> Interpreter<B> {
         (StopReason::BudgetSpent, budget)
     }
 
+    /// The regimes of data accesses in the current translation context.
+    #[inline(always)]
+    fn data_modes(&mut self) -> DataModes {
+        match self.data_modes {
+            Some((generation, modes)) if generation == self.cache.jumps.generation() => modes,
+            _ => self.new_data_modes(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_data_modes(&mut self) -> DataModes {
+        let modes = DataModes::of(&mut self.hart);
+        self.data_modes = Some((self.cache.jumps.generation(), modes));
+        modes
+    }
+
     /// Runs the block of jump-cache entry `j`, at most `left` instructions of it. Returns the
     /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
     /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
     /// when it ends, unless a jump set it.
     #[inline(always)]
     fn run_block(&mut self, j: usize, left: u64) -> (u64, Exit) {
+        let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
+        let env = Env { bus, modes };
         let cache = &self.cache;
         let block = cache.jumps.block(j);
         let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
         for (n, d) in (0u64..).zip(block) {
-            let out = (d.exec)(hart, bus, d);
+            let out = (d.exec)(hart, &env, d);
             if out.code == CODE_NEXT {
                 continue;
             }

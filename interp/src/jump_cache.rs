@@ -78,6 +78,12 @@ impl<B> JumpCache<B> {
         j
     }
 
+    /// The current generation.
+    #[inline(always)]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Makes every entry stale.
     #[inline]
     pub fn new_generation(&mut self) {

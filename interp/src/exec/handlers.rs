@@ -11,6 +11,7 @@ use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
 use super::decoded::Decoded;
+use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
 use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_STORED_SLOW};
@@ -21,7 +22,7 @@ use crate::trap::{Exception, ExceptionCause};
 /// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
 /// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an
 /// exception nothing architectural has changed.
-pub(crate) type Handler<B> = fn(&mut Hart, &B, &Decoded<B>) -> Outcome;
+pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome;
 
 /// What the engine does around a handler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,21 +90,21 @@ fn set_x(hart: &mut Hart, r: u8, v: u64) {
 }
 
 /// An instruction whose only effect is on `rd = x0`: nothing.
-fn nop<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Outcome {
+fn nop<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::NEXT
 }
 
 /// A [`Kind::End`] instruction: the engine executes it.
-fn end<B: Bus>(_: &mut Hart, _: &B, _: &Decoded<B>) -> Outcome {
+fn end<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::code(CODE_END)
 }
 
 /// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
 /// then the pc back at the block's start.
-fn generic<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let start = hart.pc;
     hart.pc = pc(hart, d);
-    match execute_unretired(hart, bus, &d.inst) {
+    match execute_unretired(hart, env.bus, &d.inst) {
         Ok(_) => {
             hart.pc = start;
             Outcome::NEXT
@@ -114,9 +115,9 @@ fn generic<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
 
 /// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
 /// instruction may overwrite it), for the engine's check for stores to cached code.
-fn generic_store<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let base = x(hart, d.rs1);
-    match generic(hart, bus, d) {
+    match generic(hart, env, d) {
         o if o.is_fault() => o,
         _ => Outcome {
             code: CODE_STORED_SLOW,
@@ -125,26 +126,26 @@ fn generic_store<B: Bus>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
     }
 }
 
-fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
     set_x(hart, d.rd, v);
     Outcome::NEXT
 }
 
-fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
     set_x(hart, d.rd, v);
     Outcome::NEXT
 }
 
-fn lui<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn lui<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     set_x(hart, d.rd, d.imm as u64);
     Outcome::NEXT
 }
 
-fn auipc<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn auipc<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let v = pc(hart, d).wrapping_add(d.imm as u64);
     set_x(hart, d.rd, v);
     Outcome::NEXT
@@ -162,7 +163,7 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let a = x(hart, d.rs1);
     let b = x(hart, d.rs2);
@@ -186,7 +187,7 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outc
     Outcome::of(CODE_JUMPED, checked)
 }
 
-fn jal<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
@@ -196,7 +197,7 @@ fn jal<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
     Outcome::of(CODE_JUMPED, checked)
 }
 
-fn jalr<B: Bus>(hart: &mut Hart, _: &B, d: &Decoded<B>) -> Outcome {
+fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     let checked = check_target(hart, target);
     if checked.is_ok() {
@@ -214,11 +215,11 @@ fn sext(v: u64, width: u8) -> u64 {
 
 fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
-    bus: &B,
+    env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, bus, va, size_of(W)) {
+    match fast_mem::load(hart, env, va, size_of(W)) {
         Ok(v) => {
             hart.set_xi(usize::from(d.rd), if SIGNED { sext(v, W) } else { v });
             Outcome::NEXT
@@ -227,21 +228,21 @@ fn load<B: Bus, const W: Width, const SIGNED: bool>(
     }
 }
 
-fn store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::store(hart, bus, va, size_of(W), x(hart, d.rs2)) {
+    match fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2)) {
         Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
         Err(e) => Outcome::fault(e),
     }
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
-fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     if fp::check_enabled(hart, &d.inst).is_err() {
-        return generic(hart, bus, d);
+        return generic(hart, env, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, bus, va, size_of(W)) {
+    match fast_mem::load(hart, env, va, size_of(W)) {
         Ok(v) => {
             hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
             hart.set_fs_dirty();
@@ -252,13 +253,13 @@ fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> 
 }
 
 /// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
-fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, d: &Decoded<B>) -> Outcome {
+fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     if fp::check_enabled(hart, &d.inst).is_err() {
-        return generic_store(hart, bus, d);
+        return generic_store(hart, env, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     let v = hart.f[usize::from(d.rs2 & 31)];
-    match fast_mem::store(hart, bus, va, size_of(W), v) {
+    match fast_mem::store(hart, env, va, size_of(W), v) {
         Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
         Err(e) => Outcome::fault(e),
     }
