@@ -563,30 +563,42 @@ impl<B: Bus> Interpreter<B> {
                 self.cache.stats.hits += attempted;
             }
             left -= attempted;
-            match exit {
-                Exit::Done => {}
-                Exit::Fault(e) => {
-                    self.hart.raise(e);
-                    self.cache.forget_fetch_page();
-                }
-                Exit::Store(inst, base) => self.after_store(&inst, base),
-                Exit::Breakpoint => return (StopReason::Breakpoint, budget - left),
-                Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
-                Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
-                Exit::End(Ok(Flow::Wfi)) => {
-                    self.cache.forget_fetch_page();
-                    self.hart.poll_timer_now();
-                    if self.hart.wakeup_pending() == 0 {
-                        return (StopReason::Wfi, budget - left);
-                    }
-                }
-                Exit::End(Err(e)) => {
-                    self.hart.raise(e);
-                    self.cache.forget_fetch_page();
+            if !matches!(exit, Exit::Done) {
+                if let Some(stop) = self.after_block(exit) {
+                    return (stop, budget - left);
                 }
             }
         }
         (StopReason::BudgetSpent, budget)
+    }
+
+    /// What a block that did not simply end asks for: the trap, the code check, the system
+    /// instruction's effects. `Some` when the run must stop.
+    #[inline(never)]
+    fn after_block(&mut self, exit: Exit) -> Option<StopReason> {
+        match exit {
+            Exit::Done => {}
+            Exit::Fault(e) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+            }
+            Exit::Store(inst, base) => self.after_store(&inst, base),
+            Exit::Breakpoint => return Some(StopReason::Breakpoint),
+            Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
+            Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
+            Exit::End(Ok(Flow::Wfi)) => {
+                self.cache.forget_fetch_page();
+                self.hart.poll_timer_now();
+                if self.hart.wakeup_pending() == 0 {
+                    return Some(StopReason::Wfi);
+                }
+            }
+            Exit::End(Err(e)) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+            }
+        }
+        None
     }
 
     /// The regimes of data accesses in the current translation context.
@@ -621,20 +633,38 @@ impl<B: Bus> Interpreter<B> {
         let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
-        for (n, d) in (0u64..).zip(block) {
-            let out = (d.exec)(hart, &env, d);
-            if out.code == CODE_NEXT {
-                continue;
-            }
-            let (attempted, exit) = match out.code {
-                CODE_JUMPED => (n + 1, Exit::Done),
+        let mut next = 0;
+        loop {
+            // Straight-line code: one call and one test per instruction.
+            let (d, out) = loop {
+                let Some(d) = block.get(next) else {
+                    // The block ran out (the budget, or the page's end) after a plain
+                    // instruction or a store.
+                    if let Some(last) = block.last() {
+                        hart.pc = at(last.next_off);
+                    }
+                    retire_n(hart, next as u64);
+                    return (next as u64, Exit::Done);
+                };
+                next += 1;
+                let out = (d.exec)(hart, &env, d);
+                if out.code != CODE_NEXT {
+                    break (d, out);
+                }
+            };
+            // Attempted so far, `d` included.
+            let n = next as u64;
+            // Opaque to the optimizer, which would otherwise merge the test above into this
+            // match and dispatch every instruction through its jump table.
+            let exit = match std::hint::black_box(out.code) {
+                CODE_JUMPED => Exit::Done,
                 // A store to RAM: only its own bytes can have been cached code.
                 CODE_STORED => {
                     if !cache.holds_code(out.value, u64::from(d.width)) {
                         continue;
                     }
                     hart.pc = at(d.next_off);
-                    (n + 1, Exit::Store(d.inst, hart.xi(usize::from(d.rs1))))
+                    Exit::Store(d.inst, hart.xi(usize::from(d.rs1)))
                 }
                 // Any other store ends the block: it may have written cached code in a way
                 // the address alone does not tell, or written a device, which may raise an
@@ -643,36 +673,29 @@ impl<B: Bus> Interpreter<B> {
                     let base = out.value;
                     hart.pc = at(d.next_off);
                     if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
-                        (n + 1, Exit::Store(d.inst, base))
+                        Exit::Store(d.inst, base)
                     } else {
-                        (n + 1, Exit::Done)
+                        Exit::Done
                     }
                 }
                 CODE_END => {
                     hart.pc = at(d.pc_off);
                     // The instruction may read or write the counters: count the block so far.
-                    retire_n(hart, n);
+                    retire_n(hart, n - 1);
                     if d.is_ebreak() && self.debug_breakpoints {
-                        return (n, Exit::Breakpoint);
+                        return (n - 1, Exit::Breakpoint);
                     }
-                    return (n + 1, Exit::End(execute(hart, bus, &d.inst)));
+                    return (n, Exit::End(execute(hart, bus, &d.inst)));
                 }
                 _ => {
                     hart.pc = at(d.pc_off);
-                    retire_n(hart, n);
-                    return (n + 1, Exit::Fault(out.exception()));
+                    retire_n(hart, n - 1);
+                    return (n, Exit::Fault(out.exception()));
                 }
             };
-            retire_n(hart, attempted);
-            return (attempted, exit);
+            retire_n(hart, n);
+            return (n, exit);
         }
-        // The block ran out (the budget, or the page's end) after a plain instruction or store.
-        let n = block.len() as u64;
-        if let Some(last) = block.last() {
-            hart.pc = at(last.next_off);
-        }
-        retire_n(hart, n);
-        (n, Exit::Done)
     }
 }
 
