@@ -16,9 +16,10 @@
 //! * Only RAM is cached (pages with a host page on the bus); code in device memory is fetched
 //!   and decoded each time. An instruction that straddles two pages is never cached.
 //!
-//! Each page also keeps the *blocks* built from its instructions: straight-line runs that start
-//! at a slot and end at a branch, a jump, an instruction that ends a block (see
-//! `exec::ends_block`), an instruction that cannot be cached, or the page's end. A block holds
+//! Each page also keeps the *blocks* built from its instructions: runs that start at a slot and
+//! end at a jump, an instruction that ends a block (see `exec::ends_block`), an instruction that
+//! cannot be cached, or the page's end; a conditional branch leaves its block when taken and
+//! lets it go on otherwise. A block holds
 //! each instruction with its handler resolved, so the engine translates the pc, checks for stop
 //! requests and interrupts once per block. Blocks live and die with their page; the jump cache
 //! (`jump_cache`) finds the block last run at a virtual pc without translating it.

@@ -33,7 +33,8 @@ pub(crate) enum Kind {
     /// A store, SC or AMO (batch-retired): afterwards the engine checks whether it wrote cached
     /// code, and whether an interrupt became pending (a store to a device may raise one).
     Store,
-    /// A branch or jump (batch-retired), always last in its block: sets the pc.
+    /// A branch or jump (batch-retired): sets the pc when it jumps, which ends the block. A
+    /// jump is always last in its block; a branch not taken lets the block go on.
     Jump,
     /// Ends the block and retires itself (`execute`): CSR accesses, `xret`, `ecall`/`ebreak`,
     /// `wfi`, `fence.i`, `sfence.vma`. The engine retires the block's earlier instructions
@@ -60,9 +61,10 @@ impl Kind {
     }
 }
 
-/// Whether `op` is the last instruction of a block: control flow, and every [`Kind::End`].
+/// Whether `op` is the last instruction of a block: jumps and every [`Kind::End`]. A block
+/// goes on past a conditional branch, which leaves it when taken.
 pub(crate) fn ends_block(op: Op) -> bool {
-    matches!(Kind::of(op), Kind::Jump | Kind::End)
+    op.class() != Class::Branch && matches!(Kind::of(op), Kind::Jump | Kind::End)
 }
 
 /// This instruction's pc.
@@ -176,8 +178,8 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>
         _ => a >= b,
     };
     if !taken {
-        hart.pc = next(hart, d);
-        return Outcome::code(CODE_JUMPED);
+        // The block goes on past a branch not taken (and sets the pc if it ends here).
+        return Outcome::NEXT;
     }
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
