@@ -19,8 +19,8 @@
 //! Each page also keeps the *blocks* built from its instructions: runs that start at a slot and
 //! end at a jump, an instruction that ends a block (see `exec::ends_block`), an instruction that
 //! cannot be cached, or the page's end; a conditional branch leaves its block when taken and
-//! lets it go on otherwise. A block holds
-//! each instruction with its handler resolved, so the engine translates the pc, checks for stop
+//! lets it go on otherwise. A block holds each instruction with its handler resolved and its
+//! operands unpacked (`exec::Decoded`), so the engine translates the pc, checks for stop
 //! requests and interrupts once per block. Blocks live and die with their page; the jump cache
 //! (`jump_cache`) finds the block last run at a virtual pc without translating it.
 

@@ -312,7 +312,7 @@ enum Exit {
     Store(Inst, u64),
     /// An `ebreak` with debug breakpoints on; it did not execute.
     Breakpoint,
-    /// The block's last instruction, of [`Kind::End`], ran with this result.
+    /// The block's last instruction, a system instruction, ran with this result.
     End(Result<Flow, Exception>),
 }
 

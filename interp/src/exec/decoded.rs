@@ -28,7 +28,7 @@ pub(crate) struct Decoded<B> {
     pub width: u8,
     /// For a store: the offset from `rs1` of the first byte written.
     pub offset: i32,
-    /// The instruction, for the generic handler, [`Kind::End`] and the store check.
+    /// The instruction, for the generic handler, system instructions and the store check.
     pub inst: Inst,
 }
 

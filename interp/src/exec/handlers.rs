@@ -2,10 +2,12 @@
 //! engine calls one function pointer per instruction instead of matching on the class and then
 //! on the opcode (and looking the opcode up in the `OPS` table) every time it runs.
 //!
-//! The common integer instructions get a handler of their own (one monomorphic function per
-//! opcode, where [`alu`] folds to the single operation); everything else goes through
-//! [`execute_unretired`], the same code as a single step. No handler counts the
-//! instruction as retired: the engine counts a block's instructions at once (see [`Kind`]).
+//! The common integer instructions, branches, jumps, and integer and FP loads and stores get a
+//! handler of their own (one monomorphic function per opcode, where [`alu()`] folds to the single
+//! operation; loads and stores through `fast_mem`); everything else goes through
+//! [`execute_unretired`], the same code as a single step, and system instructions are handed
+//! back to the engine. A handler says in its [`Outcome`] what the engine does next. No handler
+//! counts the instruction as retired: the engine counts a block's instructions at once.
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
@@ -24,14 +26,15 @@ use crate::trap::{Exception, ExceptionCause};
 /// exception nothing architectural has changed.
 pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome;
 
-/// What the engine does around a handler.
+/// The kinds of instruction that blocks and handlers tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Nothing: the engine counts it as retired with the rest of the block. Never changes the
     /// translation context, the counters, the interrupt state or the pc.
     Plain,
     /// A store, SC or AMO (batch-retired): afterwards the engine checks whether it wrote cached
-    /// code, and whether an interrupt became pending (a store to a device may raise one).
+    /// code; one that did not go to RAM through the TLB's fast table ends the block (it may
+    /// have written a device, which may raise an interrupt line).
     Store,
     /// A branch or jump (batch-retired): sets the pc when it jumps, which ends the block. A
     /// jump is always last in its block; a branch not taken lets the block go on.
