@@ -1,5 +1,6 @@
-//! Loads and stores of the block loop: a hit in the TLB's fast table goes straight to the bus
-//! at the physical address, the rest through [`ospite_mmu::Mmu`] as a single step does.
+//! Loads and stores of the block loop: a hit in the TLB's fast table goes straight to RAM
+//! ([`Bus::ram_offset`], inlined) or else to the bus at the physical address, the rest through
+//! [`ospite_mmu::Mmu`] as a single step does.
 //!
 //! The regimes come from the block's [`Env`], worked out (and the TLB brought to the context)
 //! once per translation context. A hit needs an entry without slow-path flags (so RAM, and for stores a dirty page that holds
@@ -39,10 +40,11 @@ pub(crate) fn load<B: Bus>(
     size: AccessSize,
 ) -> Result<u64, Exception> {
     match fast_phys(hart, env.modes.load, AccessType::Load, va, size.bytes()) {
-        Some(pa) => env
-            .bus
-            .load(PhysAddr(pa), size)
-            .map_err(|_| MemFault::access(AccessType::Load, va).into()),
+        Some(pa) => match env.bus.ram_offset(PhysAddr(pa)) {
+            Some((ram, off)) => ram.load(off, size),
+            None => env.bus.load(PhysAddr(pa), size),
+        }
+        .map_err(|_| MemFault::access(AccessType::Load, va).into()),
         None => load_slow(hart, env.bus, va, size),
     }
 }
@@ -69,11 +71,12 @@ pub(crate) fn store<B: Bus>(
     value: u64,
 ) -> Result<u64, Exception> {
     match fast_phys(hart, env.modes.store, AccessType::Store, va, size.bytes()) {
-        Some(pa) => env
-            .bus
-            .store(PhysAddr(pa), size, value)
-            .map(|()| pa)
-            .map_err(|_| MemFault::access(AccessType::Store, va).into()),
+        Some(pa) => match env.bus.ram_offset(PhysAddr(pa)) {
+            Some((ram, off)) => ram.store(off, size, value),
+            None => env.bus.store(PhysAddr(pa), size, value),
+        }
+        .map(|()| pa)
+        .map_err(|_| MemFault::access(AccessType::Store, va).into()),
         None => store_slow(hart, env.bus, va, size, value),
     }
 }

@@ -196,7 +196,7 @@ fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd), next(hart, d));
+        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
@@ -206,7 +206,7 @@ fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd), next(hart, d));
+        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
@@ -226,7 +226,7 @@ fn load<B: Bus, const W: Width, const SIGNED: bool>(
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     match fast_mem::load(hart, env, va, size_of(W)) {
         Ok(v) => {
-            hart.set_xi(usize::from(d.rd), if SIGNED { sext(v, W) } else { v });
+            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
             Outcome::NEXT
         }
         Err(e) => Outcome::fault(e),
