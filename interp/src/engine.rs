@@ -31,8 +31,8 @@ pub enum StopReason {
     StopRequested,
 }
 
-/// A handle that asks a running engine to return at its next instruction boundary, from any
-/// thread.
+/// A handle that asks a running engine to return soon, at an instruction boundary, from any
+/// thread (the interpreter looks before a block, at least every few blocks).
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
@@ -299,13 +299,24 @@ fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
     [(va, in_first), (next, u64::from(width) - in_first)]
 }
 
+/// How many blocks that end in straight-line code or a jump may follow each other before the
+/// engine looks again at stop requests and at the interrupt lines. Such blocks change nothing
+/// that enables or raises an interrupt (CSR accesses, traps, `xret` and stores to devices end
+/// a block otherwise, and the engine looks right after them), so only a line raised from
+/// outside, which is asynchronous anyway, is seen a few blocks later.
+const UNCHECKED_BLOCKS: u32 = 8;
+
 /// The longest block, in instructions.
 const MAX_BLOCK: usize = 256;
 
 /// How a block's run ended, to be handled once the block is no longer borrowed.
 enum Exit {
-    /// At the end of the block, or early to take an interrupt.
+    /// At the end of the block.
     Done,
+    /// After a store that did not go to RAM through the TLB's fast table: it may have written
+    /// a device, which may have raised an interrupt line or asked to stop, so the engine looks
+    /// before the next block.
+    Device,
     /// An instruction raised an exception; it did not retire.
     Fault(Exception),
     /// A store wrote a page with cached code (`inst` with `rs1` as it was before).
@@ -540,15 +551,24 @@ impl<B: Bus> Interpreter<B> {
     /// The run loop with the trace off: a block at a time.
     fn run_blocks(&mut self, budget: u64) -> (StopReason, u64) {
         let mut left = budget;
+        // Blocks that may still run before the next look at stop requests and interrupts.
+        let mut unchecked = 0;
         while left > 0 {
-            // A plain load first: the swap (a locked instruction) only when a stop is asked.
-            if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
-                return (StopReason::StopRequested, budget - left);
+            if unchecked == 0 {
+                // A plain load first: the swap (a locked instruction) only when a stop is
+                // asked.
+                if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel)
+                {
+                    return (StopReason::StopRequested, budget - left);
+                }
+                if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
+                    self.cache.forget_fetch_page();
+                }
+                unchecked = UNCHECKED_BLOCKS;
             }
-            if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
-                self.cache.forget_fetch_page();
-            }
+            unchecked -= 1;
             let Some((j, fresh)) = self.find_block(left) else {
+                unchecked = 0;
                 left -= 1;
                 match self.step_one::<false>() {
                     Some(StopReason::Breakpoint) => {
@@ -564,6 +584,9 @@ impl<B: Bus> Interpreter<B> {
             }
             left -= attempted;
             if !matches!(exit, Exit::Done) {
+                // Anything but straight-line code and jumps may have changed what is pending
+                // or enabled: look before the next block.
+                unchecked = 0;
                 if let Some(stop) = self.after_block(exit) {
                     return (stop, budget - left);
                 }
@@ -577,7 +600,7 @@ impl<B: Bus> Interpreter<B> {
     #[inline(never)]
     fn after_block(&mut self, exit: Exit) -> Option<StopReason> {
         match exit {
-            Exit::Done => {}
+            Exit::Done | Exit::Device => {}
             Exit::Fault(e) => {
                 self.hart.raise(e);
                 self.cache.forget_fetch_page();
@@ -675,7 +698,7 @@ impl<B: Bus> Interpreter<B> {
                     if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
                         Exit::Store(d.inst, base)
                     } else {
-                        Exit::Done
+                        Exit::Device
                     }
                 }
                 CODE_END => {
