@@ -578,7 +578,7 @@ impl<B: Bus> Interpreter<B> {
                     None => continue,
                 }
             };
-            let (attempted, exit) = self.run_block(j, left);
+            let (attempted, exit) = self.run_block(j, left, fresh, &mut unchecked);
             if !fresh {
                 self.cache.stats.hits += attempted;
             }
@@ -641,19 +641,25 @@ impl<B: Bus> Interpreter<B> {
         modes
     }
 
-    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it. Returns the
-    /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, again while
+    /// it loops back to its start and `unchecked` allows (see [`UNCHECKED_BLOCKS`]), unless it
+    /// is `fresh` (just built: that run is its decode, which the hit count leaves out). Returns
+    /// the instructions attempted (a faulting one counts, a breakpoint does not) and how it
+    /// ended.
     /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
     /// when it ends, unless a jump set it.
     #[inline(always)]
-    fn run_block(&mut self, j: usize, left: u64) -> (u64, Exit) {
+    fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: &mut u32) -> (u64, Exit) {
         let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
         let env = Env { bus, modes };
         let cache = &self.cache;
-        let block = cache.jumps.block(j);
-        let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        let full = cache.jumps.block(j);
+        let block = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        // Instructions of earlier runs of a loop that jumps back to the block's start (all
+        // retired).
+        let mut done = 0;
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
         let mut next = 0;
@@ -667,7 +673,7 @@ impl<B: Bus> Interpreter<B> {
                         hart.pc = at(last.next_off);
                     }
                     retire_n(hart, next as u64);
-                    return (next as u64, Exit::Done);
+                    return (done + next as u64, Exit::Done);
                 };
                 next += 1;
                 let out = (d.exec)(hart, &env, d);
@@ -680,6 +686,21 @@ impl<B: Bus> Interpreter<B> {
             // Opaque to the optimizer, which would otherwise merge the test above into this
             // match and dispatch every instruction through its jump table.
             let exit = match std::hint::black_box(out.code) {
+                // A loop back to the block's start runs it again at once, as another block
+                // would be run (it counts as one for the look at interrupts), while the whole
+                // block fits in the budget.
+                CODE_JUMPED
+                    if hart.pc == start
+                        && !fresh
+                        && *unchecked > 0
+                        && done + n + full.len() as u64 <= left =>
+                {
+                    retire_n(hart, n);
+                    done += n;
+                    *unchecked -= 1;
+                    next = 0;
+                    continue;
+                }
                 CODE_JUMPED => Exit::Done,
                 // A store to RAM: only its own bytes can have been cached code.
                 CODE_STORED => {
@@ -706,18 +727,18 @@ impl<B: Bus> Interpreter<B> {
                     // The instruction may read or write the counters: count the block so far.
                     retire_n(hart, n - 1);
                     if d.is_ebreak() && self.debug_breakpoints {
-                        return (n - 1, Exit::Breakpoint);
+                        return (done + n - 1, Exit::Breakpoint);
                     }
-                    return (n, Exit::End(execute(hart, bus, &d.inst)));
+                    return (done + n, Exit::End(execute(hart, bus, &d.inst)));
                 }
                 _ => {
                     hart.pc = at(d.pc_off);
                     retire_n(hart, n - 1);
-                    return (n, Exit::Fault(out.exception()));
+                    return (done + n, Exit::Fault(out.exception()));
                 }
             };
             retire_n(hart, n);
-            return (n, exit);
+            return (done + n, exit);
         }
     }
 }
