@@ -303,8 +303,8 @@ fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
 /// engine looks again at stop requests and at the interrupt lines. Such blocks change nothing
 /// that enables or raises an interrupt (CSR accesses, traps, `xret` and stores to devices end
 /// a block otherwise, and the engine looks right after them), so only a line raised from
-/// outside, which is asynchronous anyway, is seen a few blocks later.
-const UNCHECKED_BLOCKS: u32 = 8;
+/// outside, which is asynchronous anyway, is seen up to this many blocks later.
+const UNCHECKED_BLOCKS: u32 = 32;
 
 /// The longest block, in instructions.
 const MAX_BLOCK: usize = 256;
