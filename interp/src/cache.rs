@@ -16,18 +16,20 @@
 //! * Only RAM is cached (pages with a host page on the bus); code in device memory is fetched
 //!   and decoded each time. An instruction that straddles two pages is never cached.
 //!
-//! Each page also keeps the *blocks* built from its instructions: straight-line runs that start
-//! at a slot and end at a branch, a jump, an instruction that ends a block (see
-//! `exec::ends_block`), an instruction that cannot be cached, or the page's end. A block holds
-//! each instruction with its handler resolved, so the engine translates the pc, checks for stop
-//! requests and interrupts once per block. Blocks live and die with their page.
+//! Each page also keeps the *blocks* built from its instructions: runs that start at a slot and
+//! end at a jump, an instruction that ends a block (see `exec::ends_block`), an instruction that
+//! cannot be cached, or the page's end; a conditional branch leaves its block when taken and
+//! lets it go on otherwise. A block holds each instruction with its handler resolved and its
+//! operands unpacked (`exec::Decoded`), so the engine translates the pc, checks for stop
+//! requests and interrupts once per block. Blocks live and die with their page; the jump cache
+//! (`jump_cache`) finds the block last run at a virtual pc without translating it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use ospite_isa::Inst;
 
-use crate::exec::{Handler, Kind};
+use crate::jump_cache::{Block, JumpCache};
 
 /// Slots per 4 KiB page: one per 2-byte parcel.
 pub(crate) const SLOTS: usize = 2048;
@@ -67,18 +69,6 @@ pub struct CacheStats {
     pub capacity_flushes: u64,
 }
 
-/// One instruction of a block: the instruction, its handler, and what the engine does around
-/// it.
-pub(crate) struct Decoded<B> {
-    pub exec: Handler<B>,
-    pub inst: Inst,
-    pub kind: Kind,
-    /// For [`Kind::Store`]: the access width in bytes.
-    pub width: u8,
-    /// For [`Kind::Store`]: the offset from `rs1` of the first byte written.
-    pub offset: i32,
-}
-
 /// The cached instructions and blocks of one physical page.
 struct Page<B> {
     ppn: u64,
@@ -89,7 +79,7 @@ struct Page<B> {
     insts: Vec<Inst>,
     /// The block starting at each slot: its index in `blocks` plus one, or 0.
     block_at: Box<[u16]>,
-    blocks: Vec<Box<[Decoded<B>]>>,
+    blocks: Vec<Block<B>>,
 }
 
 impl<B> Page<B> {
@@ -150,13 +140,11 @@ pub(crate) struct DecodeCache<B> {
     /// One bit per `ppn % 4096` of every cached page since the last flush: a store whose page's
     /// bit is clear cannot have written cached code, without a hash lookup.
     filter: [u64; 64],
-    /// Virtual pages (number plus one, 0 empty; direct-mapped) that stores have written
-    /// without touching cached code, in the current translation context and since code was
-    /// last cached: a store there needs no check. Emptied with the fetch page and whenever a
-    /// slot is filled.
-    clean_store_pages: [u64; CLEAN_STORE_PAGES],
     /// Instructions held in blocks, for the size bound.
     block_insts: usize,
+    /// The blocks last run at virtual pcs; a new generation wherever the fetch page is
+    /// forgotten or a page is dropped.
+    pub jumps: JumpCache<B>,
     /// The size bound: at most this many instructions in blocks and this many pages.
     pub limit: DecodeCacheLimit,
     pub stats: CacheStats,
@@ -181,9 +169,6 @@ impl Default for DecodeCacheLimit {
     }
 }
 
-/// Entries of [`DecodeCache::clean_store_pages`].
-const CLEAN_STORE_PAGES: usize = 16;
-
 impl<B> Default for DecodeCache<B> {
     fn default() -> Self {
         DecodeCache {
@@ -193,8 +178,8 @@ impl<B> Default for DecodeCache<B> {
             last: None,
             fetch_page: None,
             filter: [0; 64],
-            clean_store_pages: [0; CLEAN_STORE_PAGES],
             block_insts: 0,
+            jumps: JumpCache::default(),
             limit: DecodeCacheLimit::default(),
             stats: CacheStats::default(),
         }
@@ -258,21 +243,6 @@ impl<B> DecodeCache<B> {
     #[inline]
     pub fn set_slot(&mut self, i: usize, slot: usize, inst: Inst) {
         self.pages[i].set_slot(slot, inst);
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
-    }
-
-    /// Whether virtual page `vpn` is known to hold no cached code (see
-    /// [`DecodeCache::mark_clean_store_page`]).
-    #[inline(always)]
-    pub fn is_clean_store_page(&self, vpn: u64) -> bool {
-        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] == vpn.wrapping_add(1)
-    }
-
-    /// Records that a store to virtual page `vpn` found no cached code there: until the
-    /// translation context changes or code is cached, stores there need no check.
-    #[inline]
-    pub fn mark_clean_store_page(&mut self, vpn: u64) {
-        self.clean_store_pages[vpn as usize % CLEAN_STORE_PAGES] = vpn.wrapping_add(1);
     }
 
     /// The block starting at slot `slot` of cache page `i`, if built.
@@ -285,13 +255,13 @@ impl<B> DecodeCache<B> {
     }
 
     /// Block `b` of cache page `i`.
-    #[inline(always)]
-    pub fn block(&self, i: usize, b: usize) -> &[Decoded<B>] {
+    #[inline]
+    pub fn block(&self, i: usize, b: usize) -> &Block<B> {
         &self.pages[i].blocks[b]
     }
 
     /// Records `block`, starting at slot `slot` of cache page `i`; returns its number.
-    pub fn add_block(&mut self, i: usize, slot: usize, block: Box<[Decoded<B>]>) -> usize {
+    pub fn add_block(&mut self, i: usize, slot: usize, block: Block<B>) -> usize {
         self.block_insts += block.len();
         let page = &mut self.pages[i];
         page.blocks.push(block);
@@ -307,14 +277,6 @@ impl<B> DecodeCache<B> {
             Some((page, i)) if page == va >> 12 => Some(i),
             _ => None,
         }
-    }
-
-    /// Whether any instruction of the physical page holding `pa` is cached.
-    #[inline]
-    pub fn holds_page(&self, pa: u64) -> bool {
-        let ppn = pa >> 12;
-        self.filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
-            && self.index.contains_key(&ppn)
     }
 
     /// Whether a cached instruction overlaps the `len` bytes at physical address `pa` (which
@@ -382,7 +344,7 @@ impl<B> DecodeCache<B> {
     #[inline]
     pub fn forget_fetch_page(&mut self) {
         self.fetch_page = None;
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
+        self.jumps.new_generation();
     }
 
     /// Caches `inst`, decoded from physical address `pa`.
@@ -405,6 +367,7 @@ impl<B> DecodeCache<B> {
             self.pages[i].release();
             self.free.push(i);
             self.stats.page_invalidations += 1;
+            self.jumps.new_generation();
             if matches!(self.last, Some((p, _)) if p == ppn) {
                 self.last = None;
             }
@@ -431,13 +394,13 @@ impl<B> DecodeCache<B> {
     /// Drops everything (`fence.i`).
     pub fn flush(&mut self) {
         self.block_insts = 0;
+        self.jumps.clear();
         self.index.clear();
         self.pages.clear();
         self.free.clear();
         self.last = None;
         self.fetch_page = None;
         self.filter = [0; 64];
-        self.clean_store_pages = [0; CLEAN_STORE_PAGES];
         self.stats.flushes += 1;
     }
 }

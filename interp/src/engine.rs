@@ -6,9 +6,13 @@ use std::sync::Arc;
 use ospite_isa::{decode, Class, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
-use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit, Decoded};
-use crate::exec::{ends_block, execute, resolve, Flow, Kind};
+use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
+use crate::exec::{
+    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_NEXT,
+    CODE_STORED, CODE_STORED_SLOW,
+};
 use crate::hart::Hart;
+use crate::jump_cache::Block;
 use crate::trace::{Before, Trace};
 use crate::trap::Exception;
 
@@ -27,8 +31,8 @@ pub enum StopReason {
     StopRequested,
 }
 
-/// A handle that asks a running engine to return at its next instruction boundary, from any
-/// thread.
+/// A handle that asks a running engine to return soon, at an instruction boundary, from any
+/// thread (the interpreter looks before a block, at least every few blocks).
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
@@ -81,6 +85,9 @@ pub struct Interpreter<B: Bus> {
     /// size: one allocation per block rather than a growing vector's several, which left
     /// the heap fragmented (megabytes over a Linux boot).
     block_scratch: Vec<Decoded<B>>,
+    /// The regimes of data accesses, for the jump cache's generation they were worked out in
+    /// (a new generation starts whenever the translation context may have changed).
+    data_modes: Option<(u64, DataModes)>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -95,6 +102,7 @@ impl<B: Bus> Interpreter<B> {
             trace: None,
             mark_code_pages: false,
             block_scratch: Vec::new(),
+            data_modes: None,
         }
     }
 
@@ -291,20 +299,31 @@ fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
     [(va, in_first), (next, u64::from(width) - in_first)]
 }
 
+/// How many blocks that end in straight-line code or a jump may follow each other before the
+/// engine looks again at stop requests and at the interrupt lines. Such blocks change nothing
+/// that enables or raises an interrupt (CSR accesses, traps, `xret` and stores to devices end
+/// a block otherwise, and the engine looks right after them), so only a line raised from
+/// outside, which is asynchronous anyway, is seen up to this many blocks later.
+const UNCHECKED_BLOCKS: u32 = 32;
+
 /// The longest block, in instructions.
 const MAX_BLOCK: usize = 256;
 
 /// How a block's run ended, to be handled once the block is no longer borrowed.
 enum Exit {
-    /// At the end of the block, or early to take an interrupt.
+    /// At the end of the block.
     Done,
+    /// After a store that did not go to RAM through the TLB's fast table: it may have written
+    /// a device, which may have raised an interrupt line or asked to stop, so the engine looks
+    /// before the next block.
+    Device,
     /// An instruction raised an exception; it did not retire.
     Fault(Exception),
     /// A store wrote a page with cached code (`inst` with `rs1` as it was before).
     Store(Inst, u64),
     /// An `ebreak` with debug breakpoints on; it did not execute.
     Breakpoint,
-    /// The block's last instruction, of [`Kind::End`], ran with this result.
+    /// The block's last instruction, a system instruction, ran with this result.
     End(Result<Flow, Exception>),
 }
 
@@ -320,60 +339,26 @@ fn retire_n(hart: &mut Hart, n: u64) {
     }
 }
 
-/// How a store `d` that ran with `base` in `rs1` relates to cached code: `None` if it wrote
-/// none, else `Some(vpn)` with the virtual page to mark clean, or `Some(u64::MAX)` when it wrote
-/// cached code. Stores to pages marked clean are not translated again.
-#[inline(always)]
-fn store_check<B: Bus>(
-    hart: &mut Hart,
-    bus: &B,
-    cache: &DecodeCache<B>,
-    d: &Decoded<B>,
-    base: u64,
-) -> StoreCheck {
-    let va = base.wrapping_add(d.offset as i64 as u64);
-    let [(va, len), (next, rest)] = store_spans(va, d.width);
-    if rest == 0 && cache.is_clean_store_page(va >> 12) {
-        return StoreCheck::Clean;
-    }
-    stores_to_code(hart, bus, cache, va, len, next, rest)
-}
-
-/// What [`store_check`] found.
-enum StoreCheck {
-    /// The page was known to hold no cached code.
-    Clean,
-    /// The store wrote no cached code; its (single) virtual page may be marked clean.
-    NoCode(Option<u64>),
-    /// The store wrote cached code.
-    Code,
-}
-
+/// Whether store `d`, which ran with `base` in `rs1` and did not go through the TLB's fast
+/// table, wrote cached code.
+#[cold]
 #[inline(never)]
 fn stores_to_code<B: Bus>(
     hart: &mut Hart,
     bus: &B,
     cache: &DecodeCache<B>,
-    va: u64,
-    len: u64,
-    next: u64,
-    rest: u64,
-) -> StoreCheck {
+    d: &Decoded<B>,
+    base: u64,
+) -> bool {
+    let va = base.wrapping_add(d.offset as i64 as u64);
     let ctx = hart.translate_ctx();
-    let mut translate = |at: u64| {
-        hart.mmu
-            .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
-            .ok()
-    };
-    let first = translate(va);
-    let hit = |pa: Option<PhysAddr>, len: u64| pa.is_some_and(|pa| cache.holds_code(pa.0, len));
-    if hit(first, len) || (rest != 0 && hit(translate(next), rest)) {
-        return StoreCheck::Code;
-    }
-    // Only a page with no cached code at all may skip later checks: a store to data beside
-    // cached code says nothing about the next store to that code.
-    let clean = rest == 0 && first.is_some_and(|pa| !cache.holds_page(pa.0));
-    StoreCheck::NoCode(clean.then_some(va >> 12))
+    store_spans(va, d.width).into_iter().any(|(at, len)| {
+        len != 0
+            && hart
+                .mmu
+                .translate(bus, &ctx, VirtAddr(at), AccessType::Store)
+                .is_ok_and(|pa| cache.holds_code(pa.0, len))
+    })
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -445,32 +430,41 @@ impl<B: Bus> Interpreter<B> {
         None
     }
 
-    /// The block at the pc: its cache page, its number, and whether it was just built. `None`
-    /// when the pc cannot be run from a block (a fetch fault, device memory, an instruction
-    /// that cannot be cached): the caller takes one step the slow way. A block built now is
-    /// at most `left` instructions long.
+    /// The block at the pc: its jump-cache entry, and whether it was just built. `None` when
+    /// the pc cannot be run from a block (a fetch fault, device memory, an instruction that
+    /// cannot be cached): the caller takes one step the slow way. A block built now is at most
+    /// `left` instructions long.
     #[inline(always)]
-    fn find_block(&mut self, left: u64) -> Option<(usize, usize, bool)> {
-        let pc = self.hart.pc;
-        let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
-        let i = match self.cache.fetch_page_of(pc) {
-            Some(i) => i,
-            None => self.enter_page(pc)?,
-        };
-        match self.cache.block_at(i, slot) {
-            Some(b) => Some((i, b, false)),
-            None if self.cache.is_full() => self.refill(pc, slot, left),
-            None => self.build_block(i, slot, left).map(|b| (i, b, true)),
+    fn find_block(&mut self, left: u64) -> Option<(usize, bool)> {
+        match self.cache.jumps.find(self.hart.pc) {
+            Some(j) => Some((j, false)),
+            None => self.find_block_in_page(left),
         }
     }
 
-    /// [`Interpreter::find_block`] when the cache is full: empties it, then builds the block.
-    #[cold]
+    /// [`Interpreter::find_block`] past the jump cache: through the fetch page and the page's
+    /// block table, building the block if needed; then remembered in the jump cache.
     #[inline(never)]
-    fn refill(&mut self, pc: u64, slot: usize, left: u64) -> Option<(usize, usize, bool)> {
-        self.cache.flush_for_space();
-        let i = self.enter_page(pc)?;
-        self.build_block(i, slot, left).map(|b| (i, b, true))
+    fn find_block_in_page(&mut self, left: u64) -> Option<(usize, bool)> {
+        let pc = self.hart.pc;
+        let slot = ((pc & (PAGE_SIZE - 1)) >> 1) as usize;
+        let mut i = match self.cache.fetch_page_of(pc) {
+            Some(i) => i,
+            None => self.enter_page(pc)?,
+        };
+        let (b, fresh) = match self.cache.block_at(i, slot) {
+            Some(b) => (b, false),
+            None => {
+                if self.cache.is_full() {
+                    // Empty the cache, then build.
+                    self.cache.flush_for_space();
+                    i = self.enter_page(pc)?;
+                }
+                (self.build_block(i, slot, left)?, true)
+            }
+        };
+        let block = self.cache.block(i, b).clone();
+        Some((self.cache.jumps.remember(pc, &block), fresh))
     }
 
     /// Translates the pc and remembers its page; `None` on a fault or outside RAM.
@@ -526,25 +520,13 @@ impl<B: Bus> Interpreter<B> {
                     inst
                 }
             };
-            let (exec, kind) = resolve::<B>(inst.op);
-            let (width, offset) = match inst.op.class() {
-                Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
-                Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
-                _ => (1, 0),
-            };
-            insts.push(Decoded {
-                exec,
-                inst,
-                kind,
-                width,
-                offset,
-            });
+            insts.push(Decoded::new(inst, off - (slot as u64) * 2));
             off += inst.size();
             if ends_block(inst.op) {
                 break;
             }
         }
-        let block: Box<[Decoded<B>]> = insts.drain(..).collect();
+        let block: Block<B> = insts.drain(..).collect();
         self.block_scratch = insts;
         if block.is_empty() {
             return None;
@@ -569,15 +551,24 @@ impl<B: Bus> Interpreter<B> {
     /// The run loop with the trace off: a block at a time.
     fn run_blocks(&mut self, budget: u64) -> (StopReason, u64) {
         let mut left = budget;
+        // Blocks that may still run before the next look at stop requests and interrupts.
+        let mut unchecked = 0;
         while left > 0 {
-            // A plain load first: the swap (a locked instruction) only when a stop is asked.
-            if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel) {
-                return (StopReason::StopRequested, budget - left);
+            if unchecked == 0 {
+                // A plain load first: the swap (a locked instruction) only when a stop is
+                // asked.
+                if self.stop.0.load(Ordering::Relaxed) && self.stop.0.swap(false, Ordering::AcqRel)
+                {
+                    return (StopReason::StopRequested, budget - left);
+                }
+                if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
+                    self.cache.forget_fetch_page();
+                }
+                unchecked = UNCHECKED_BLOCKS;
             }
-            if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
-                self.cache.forget_fetch_page();
-            }
-            let Some((i, b, fresh)) = self.find_block(left) else {
+            unchecked -= 1;
+            let Some((j, fresh)) = self.find_block(left) else {
+                unchecked = 0;
                 left -= 1;
                 match self.step_one::<false>() {
                     Some(StopReason::Breakpoint) => {
@@ -587,108 +578,168 @@ impl<B: Bus> Interpreter<B> {
                     None => continue,
                 }
             };
-            let (attempted, exit) = self.run_block(i, b, left);
+            let (attempted, exit) = self.run_block(j, left, fresh, &mut unchecked);
             if !fresh {
                 self.cache.stats.hits += attempted;
             }
             left -= attempted;
-            match exit {
-                Exit::Done => {}
-                Exit::Fault(e) => {
-                    self.hart.raise(e);
-                    self.cache.forget_fetch_page();
-                }
-                Exit::Store(inst, base) => self.after_store(&inst, base),
-                Exit::Breakpoint => return (StopReason::Breakpoint, budget - left),
-                Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
-                Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
-                Exit::End(Ok(Flow::Wfi)) => {
-                    self.cache.forget_fetch_page();
-                    self.hart.poll_timer_now();
-                    if self.hart.wakeup_pending() == 0 {
-                        return (StopReason::Wfi, budget - left);
-                    }
-                }
-                Exit::End(Err(e)) => {
-                    self.hart.raise(e);
-                    self.cache.forget_fetch_page();
+            if !matches!(exit, Exit::Done) {
+                // Anything but straight-line code and jumps may have changed what is pending
+                // or enabled: look before the next block.
+                unchecked = 0;
+                if let Some(stop) = self.after_block(exit) {
+                    return (stop, budget - left);
                 }
             }
         }
         (StopReason::BudgetSpent, budget)
     }
 
-    /// Runs block `b` of cache page `i`, at most `left` instructions of it. Returns the
-    /// instructions attempted (a faulting one counts, a breakpoint does not) and how it ended.
-    #[inline(always)]
-    fn run_block(&mut self, i: usize, b: usize, left: u64) -> (u64, Exit) {
-        let hart = &mut self.hart;
-        let bus = &self.bus;
-        let cache = &self.cache;
-        let block = cache.block(i, b);
-        let block = &block[..block.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
-        let mut retired = 0;
-        let mut attempted = 0;
-        let mut exit = Exit::Done;
-        let mut clean = None;
-        for d in block {
-            attempted += 1;
-            match d.kind {
-                Kind::Plain => match (d.exec)(hart, bus, &d.inst) {
-                    Ok(_) => retired += 1,
-                    Err(e) => {
-                        exit = Exit::Fault(e);
-                        break;
-                    }
-                },
-                Kind::Store => {
-                    let base = hart.xi(d.inst.rs1.idx());
-                    match (d.exec)(hart, bus, &d.inst) {
-                        Ok(_) => retired += 1,
-                        Err(e) => {
-                            exit = Exit::Fault(e);
-                            break;
-                        }
-                    }
-                    if !cache.is_empty() {
-                        match store_check(hart, bus, cache, d, base) {
-                            StoreCheck::Clean => {}
-                            StoreCheck::NoCode(vpn) => {
-                                if vpn.is_some() {
-                                    clean = vpn;
-                                    break;
-                                }
-                            }
-                            StoreCheck::Code => {
-                                exit = Exit::Store(d.inst, base);
-                                break;
-                            }
-                        }
-                    }
-                    // A store to a device may have raised an interrupt line.
-                    if hart.wakeup_pending() != 0 {
-                        break;
-                    }
-                }
-                Kind::End => {
-                    if d.inst.op == Op::Ebreak && self.debug_breakpoints {
-                        attempted -= 1;
-                        exit = Exit::Breakpoint;
-                        break;
-                    }
-                    // The instruction may read or write the counters: count the block so far.
-                    retire_n(hart, retired);
-                    retired = 0;
-                    exit = Exit::End((d.exec)(hart, bus, &d.inst));
-                    break;
+    /// What a block that did not simply end asks for: the trap, the code check, the system
+    /// instruction's effects. `Some` when the run must stop.
+    #[inline(never)]
+    fn after_block(&mut self, exit: Exit) -> Option<StopReason> {
+        match exit {
+            Exit::Done | Exit::Device => {}
+            Exit::Fault(e) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+            }
+            Exit::Store(inst, base) => self.after_store(&inst, base),
+            Exit::Breakpoint => return Some(StopReason::Breakpoint),
+            Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
+            Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
+            Exit::End(Ok(Flow::Wfi)) => {
+                self.cache.forget_fetch_page();
+                self.hart.poll_timer_now();
+                if self.hart.wakeup_pending() == 0 {
+                    return Some(StopReason::Wfi);
                 }
             }
+            Exit::End(Err(e)) => {
+                self.hart.raise(e);
+                self.cache.forget_fetch_page();
+            }
         }
-        retire_n(hart, retired);
-        if let Some(vpn) = clean {
-            self.cache.mark_clean_store_page(vpn);
+        None
+    }
+
+    /// The regimes of data accesses in the current translation context.
+    #[inline(always)]
+    fn data_modes(&mut self) -> DataModes {
+        match self.data_modes {
+            Some((generation, modes)) if generation == self.cache.jumps.generation() => modes,
+            _ => self.new_data_modes(),
         }
-        (attempted, exit)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_data_modes(&mut self) -> DataModes {
+        let modes = DataModes::of(&mut self.hart);
+        self.data_modes = Some((self.cache.jumps.generation(), modes));
+        modes
+    }
+
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, again while
+    /// it loops back to its start and `unchecked` allows (see [`UNCHECKED_BLOCKS`]), unless it
+    /// is `fresh` (just built: that run is its decode, which the hit count leaves out). Returns
+    /// the instructions attempted (a faulting one counts, a breakpoint does not) and how it
+    /// ended.
+    /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
+    /// when it ends, unless a jump set it.
+    #[inline(always)]
+    fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: &mut u32) -> (u64, Exit) {
+        let modes = self.data_modes();
+        let hart = &mut self.hart;
+        let bus = &self.bus;
+        let env = Env { bus, modes };
+        let cache = &self.cache;
+        let full = cache.jumps.block(j);
+        let block = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        // Instructions of earlier runs of a loop that jumps back to the block's start (all
+        // retired).
+        let mut done = 0;
+        let start = hart.pc;
+        let at = |off: u16| start.wrapping_add(u64::from(off));
+        let mut next = 0;
+        loop {
+            // Straight-line code: one call and one test per instruction.
+            let (d, out) = loop {
+                let Some(d) = block.get(next) else {
+                    // The block ran out (the budget, or the page's end) after a plain
+                    // instruction or a store.
+                    if let Some(last) = block.last() {
+                        hart.pc = at(last.next_off);
+                    }
+                    retire_n(hart, next as u64);
+                    return (done + next as u64, Exit::Done);
+                };
+                next += 1;
+                let out = (d.exec)(hart, &env, d);
+                if out.code != CODE_NEXT {
+                    break (d, out);
+                }
+            };
+            // Attempted so far, `d` included.
+            let n = next as u64;
+            // Opaque to the optimizer, which would otherwise merge the test above into this
+            // match and dispatch every instruction through its jump table.
+            let exit = match std::hint::black_box(out.code) {
+                // A loop back to the block's start runs it again at once, as another block
+                // would be run (it counts as one for the look at interrupts), while the whole
+                // block fits in the budget.
+                CODE_JUMPED
+                    if hart.pc == start
+                        && !fresh
+                        && *unchecked > 0
+                        && done + n + full.len() as u64 <= left =>
+                {
+                    retire_n(hart, n);
+                    done += n;
+                    *unchecked -= 1;
+                    next = 0;
+                    continue;
+                }
+                CODE_JUMPED => Exit::Done,
+                // A store to RAM: only its own bytes can have been cached code.
+                CODE_STORED => {
+                    if !cache.holds_code(out.value, u64::from(d.width)) {
+                        continue;
+                    }
+                    hart.pc = at(d.next_off);
+                    Exit::Store(d.inst, hart.xi(usize::from(d.rs1)))
+                }
+                // Any other store ends the block: it may have written cached code in a way
+                // the address alone does not tell, or written a device, which may raise an
+                // interrupt line or ask to stop.
+                CODE_STORED_SLOW => {
+                    let base = out.value;
+                    hart.pc = at(d.next_off);
+                    if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
+                        Exit::Store(d.inst, base)
+                    } else {
+                        Exit::Device
+                    }
+                }
+                CODE_END => {
+                    hart.pc = at(d.pc_off);
+                    // The instruction may read or write the counters: count the block so far.
+                    retire_n(hart, n - 1);
+                    if d.is_ebreak() && self.debug_breakpoints {
+                        return (done + n - 1, Exit::Breakpoint);
+                    }
+                    return (done + n, Exit::End(execute(hart, bus, &d.inst)));
+                }
+                _ => {
+                    hart.pc = at(d.pc_off);
+                    retire_n(hart, n - 1);
+                    return (done + n, Exit::Fault(out.exception()));
+                }
+            };
+            retire_n(hart, n);
+            return (done + n, exit);
+        }
     }
 }
 

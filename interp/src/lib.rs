@@ -81,6 +81,7 @@ pub mod csr;
 mod engine;
 mod exec;
 mod hart;
+mod jump_cache;
 mod trace;
 mod trap;
 

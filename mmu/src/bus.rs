@@ -4,6 +4,7 @@ use crate::access::AccessSize;
 use crate::addr::PhysAddr;
 use crate::amo::AmoOp;
 use crate::fault::BusFault;
+use crate::ram::GuestRam;
 
 /// A page of guest RAM as the host sees it, for the TLB's host addend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,6 +53,14 @@ pub trait Bus {
     /// `None` for devices, holes, or a bus that offers no host pointers (the default). The TLB
     /// caches it as the entry's host addend; pages without one always take the slow path.
     fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
+        let _ = addr;
+        None
+    }
+
+    /// The RAM holding `addr` and the offset of `addr` in it, when `addr` is RAM that
+    /// [`Bus::load`] and [`Bus::store`] would reach there too; `None` by default. For an
+    /// engine's fast path: a RAM access through [`GuestRam`] without a call through the bus.
+    fn ram_offset(&self, addr: PhysAddr) -> Option<(&GuestRam, u64)> {
         let _ = addr;
         None
     }
@@ -112,6 +121,11 @@ macro_rules! forward_bus {
             #[inline]
             fn host_page(&self, addr: PhysAddr) -> Option<HostPage> {
                 (**self).host_page(addr)
+            }
+
+            #[inline]
+            fn ram_offset(&self, addr: PhysAddr) -> Option<(&GuestRam, u64)> {
+                (**self).ram_offset(addr)
             }
 
             #[inline]

@@ -362,6 +362,11 @@ impl Bus for MemoryMap {
         })
     }
 
+    #[inline]
+    fn ram_offset(&self, addr: PhysAddr) -> Option<(&GuestRam, u64)> {
+        self.ram_at(addr).map(|(r, off)| (&*r.ram, off))
+    }
+
     fn set_code_page(&self, addr: PhysAddr, code: bool) -> bool {
         let Some((r, off)) = self.ram_at(addr) else {
             return false;
@@ -547,6 +552,28 @@ mod tests {
         assert_eq!(
             (old, dev.lock().unwrap().log.clone()),
             (Ok(5), vec![('r', 0x10, 4, 0), ('w', 0x10, 4, 7)])
+        );
+    }
+
+    #[test]
+    fn ram_offset_is_ram_only() {
+        let map = MemoryMap::builder()
+            .device(
+                "rec",
+                PhysAddr(0x1000),
+                0x100,
+                Arc::new(Mutex::new(Recorder::default())),
+            )
+            .ram("ram", PhysAddr(0x8000_0000), ram(2))
+            .build()
+            .unwrap();
+        assert_eq!(
+            (
+                map.ram_offset(PhysAddr(0x1000)).is_none(),
+                map.ram_offset(PhysAddr(0x8000_1008)).map(|(_, off)| off),
+                map.ram_offset(PhysAddr(0x8000_2000)).is_none(),
+            ),
+            (true, Some(0x1008), true)
         );
     }
 

@@ -176,7 +176,8 @@ impl TlbMode {
     }
 }
 
-/// Counters of TLB activity, for tuning. Hits made inline by translated code are not counted.
+/// Counters of TLB activity, for tuning. Hits made inline by translated code, or by the
+/// interpreter's block loop looking in the fast tables itself, are not counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct TlbStats {

@@ -2,33 +2,44 @@
 //! engine calls one function pointer per instruction instead of matching on the class and then
 //! on the opcode (and looking the opcode up in the `OPS` table) every time it runs.
 //!
-//! The common integer instructions get a handler of their own (one monomorphic function per
-//! opcode, where [`alu`] folds to the single operation); everything else goes through
-//! [`execute_unretired`] or [`execute`], the same code as a single step. No handler counts the
-//! instruction as retired except [`execute`]: the engine counts a block's instructions at once
-//! (see [`Kind`]).
+//! The common integer instructions, branches, jumps, and integer and FP loads and stores get a
+//! handler of their own (one monomorphic function per opcode, where [`alu()`] folds to the single
+//! operation; loads and stores through `fast_mem`); everything else goes through
+//! [`execute_unretired`], the same code as a single step, and system instructions are handed
+//! back to the engine. A handler says in its [`Outcome`] what the engine does next. No handler
+//! counts the instruction as retired: the engine counts a block's instructions at once.
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
-use super::{alu, execute, execute_unretired, mem, Flow};
+use super::decoded::Decoded;
+use super::env::Env;
+use super::fast_mem;
+use super::mem::size_of;
+use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_STORED_SLOW};
+use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
-/// A pre-resolved instruction handler. On success the pc points at the next instruction; on
-/// an exception nothing architectural has changed.
-pub(crate) type Handler<B> = fn(&mut Hart, &B, &Inst) -> Result<Flow, Exception>;
+/// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
+/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an
+/// exception nothing architectural has changed.
+pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome;
 
-/// What the engine does around a handler.
+/// The kinds of instruction that blocks and handlers tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// Nothing: the engine counts it as retired with the rest of the block. Never changes the
-    /// translation context, the counters or the interrupt state.
+    /// translation context, the counters, the interrupt state or the pc.
     Plain,
     /// A store, SC or AMO (batch-retired): afterwards the engine checks whether it wrote cached
-    /// code, and whether an interrupt became pending (a store to a device may raise one).
+    /// code; one that did not go to RAM through the TLB's fast table ends the block (it may
+    /// have written a device, which may raise an interrupt line).
     Store,
-    /// Ends the block and retires itself ([`execute`]): CSR accesses, `xret`, `ecall`/`ebreak`,
+    /// A branch or jump (batch-retired): sets the pc when it jumps, which ends the block. A
+    /// jump is always last in its block; a branch not taken lets the block go on.
+    Jump,
+    /// Ends the block and retires itself (`execute`): CSR accesses, `xret`, `ecall`/`ebreak`,
     /// `wfi`, `fence.i`, `sfence.vma`. The engine retires the block's earlier instructions
     /// first, so counters read or written by the instruction are exact.
     End,
@@ -41,6 +52,7 @@ impl Kind {
             Class::Store(_) | Class::FpStore(_) | Class::StoreConditional(_) | Class::Amo(_) => {
                 Kind::Store
             }
+            Class::Branch | Class::Jal | Class::Jalr => Kind::Jump,
             Class::Csr
             | Class::Return
             | Class::Trap
@@ -52,46 +64,96 @@ impl Kind {
     }
 }
 
-/// Whether `op` is the last instruction of a block: control flow, and every [`Kind::End`].
+/// Whether `op` is the last instruction of a block: jumps and every [`Kind::End`]. A block
+/// goes on past a conditional branch, which leaves it when taken.
 pub(crate) fn ends_block(op: Op) -> bool {
-    matches!(op.class(), Class::Branch | Class::Jal | Class::Jalr) || Kind::of(op) == Kind::End
+    op.class() != Class::Branch && matches!(Kind::of(op), Kind::Jump | Kind::End)
+}
+
+/// This instruction's pc.
+#[inline(always)]
+fn pc<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
+    hart.pc.wrapping_add(u64::from(d.pc_off))
+}
+
+/// The next instruction's pc.
+#[inline(always)]
+fn next<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
+    hart.pc.wrapping_add(u64::from(d.next_off))
 }
 
 #[inline(always)]
-fn next(hart: &Hart, inst: &Inst) -> u64 {
-    hart.pc.wrapping_add(inst.size())
+fn x(hart: &Hart, r: u8) -> u64 {
+    hart.x[usize::from(r & 31)]
 }
 
-fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+/// Writes a register that is not `x0` (handlers that write unconditionally are only chosen for
+/// instructions with another `rd`).
+#[inline(always)]
+fn set_x(hart: &mut Hart, r: u8, v: u64) {
+    hart.x[usize::from(r & 31)] = v;
+}
+
+/// An instruction whose only effect is on `rd = x0`: nothing.
+fn nop<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
+    Outcome::NEXT
+}
+
+/// A [`Kind::End`] instruction: the engine executes it.
+fn end<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
+    Outcome::code(CODE_END)
+}
+
+/// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
+/// then the pc back at the block's start.
+fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let start = hart.pc;
+    hart.pc = pc(hart, d);
+    match execute_unretired(hart, env.bus, &d.inst) {
+        Ok(_) => {
+            hart.pc = start;
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
+}
+
+/// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
+/// instruction may overwrite it), for the engine's check for stores to cached code.
+fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let base = x(hart, d.rs1);
+    match generic(hart, env, d) {
+        o if o.is_fault() => o,
+        _ => Outcome {
+            code: CODE_STORED_SLOW,
+            value: base,
+        },
+    }
+}
+
+fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let v = alu(op, a, inst.imm as i64 as u64).unwrap_or(0);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
+    set_x(hart, d.rd, v);
+    Outcome::NEXT
 }
 
-fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let b = hart.xi(inst.rs2.idx());
-    let v = alu(op, a, b).unwrap_or(0);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
+    set_x(hart, d.rd, v);
+    Outcome::NEXT
 }
 
-fn lui<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    hart.set_xi(inst.rd.idx(), inst.imm as i64 as u64);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn lui<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    set_x(hart, d.rd, d.imm as u64);
+    Outcome::NEXT
 }
 
-fn auipc<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let v = hart.pc.wrapping_add(inst.imm as i64 as u64);
-    hart.set_xi(inst.rd.idx(), v);
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn auipc<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let v = pc(hart, d).wrapping_add(d.imm as u64);
+    set_x(hart, d.rd, v);
+    Outcome::NEXT
 }
 
 /// Without C a jump target must be 4-byte aligned (the same rule as `branch::check_target`).
@@ -106,10 +168,10 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
+fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
-    let a = hart.xi(inst.rs1.idx());
-    let b = hart.xi(inst.rs2.idx());
+    let a = x(hart, d.rs1);
+    let b = x(hart, d.rs2);
     let taken = match op {
         Op::Beq => a == b,
         Op::Bne => a != b,
@@ -118,57 +180,108 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<
         Op::Bltu => a < b,
         _ => a >= b,
     };
-    hart.pc = if taken {
-        let target = hart.pc.wrapping_add(inst.imm as i64 as u64);
-        check_target(hart, target)?;
-        target
-    } else {
-        next(hart, inst)
-    };
-    Ok(Flow::Continue)
+    if !taken {
+        // The block goes on past a branch not taken (and sets the pc if it ends here).
+        return Outcome::NEXT;
+    }
+    let target = pc(hart, d).wrapping_add(d.imm as u64);
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
 }
 
-fn jal<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let target = hart.pc.wrapping_add(inst.imm as i64 as u64);
-    check_target(hart, target)?;
-    hart.set_xi(inst.rd.idx(), next(hart, inst));
-    hart.pc = target;
-    Ok(Flow::Continue)
+fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let target = pc(hart, d).wrapping_add(d.imm as u64);
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
 }
 
-fn jalr<B: Bus>(hart: &mut Hart, _: &B, inst: &Inst) -> Result<Flow, Exception> {
-    let target = hart.xi(inst.rs1.idx()).wrapping_add(inst.imm as i64 as u64) & !1;
-    check_target(hart, target)?;
-    hart.set_xi(inst.rd.idx(), next(hart, inst));
-    hart.pc = target;
-    Ok(Flow::Continue)
+fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
+    let checked = check_target(hart, target);
+    if checked.is_ok() {
+        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.pc = target;
+    }
+    Outcome::of(CODE_JUMPED, checked)
+}
+
+#[inline(always)]
+fn sext(v: u64, width: u8) -> u64 {
+    let bits = 64 - 8 * u32::from(width);
+    (((v << bits) as i64) >> bits) as u64
 }
 
 fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
-    bus: &B,
-    inst: &Inst,
-) -> Result<Flow, Exception> {
-    mem::load(hart, bus, inst, W, SIGNED)?;
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::load(hart, env, va, size_of(W)) {
+        Ok(v) => {
+            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
 }
 
-fn store<B: Bus, const W: Width>(hart: &mut Hart, bus: &B, inst: &Inst) -> Result<Flow, Exception> {
-    mem::store(hart, bus, inst, W)?;
-    hart.pc = next(hart, inst);
-    Ok(Flow::Continue)
+fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2)) {
+        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
+        Err(e) => Outcome::fault(e),
+    }
 }
 
-/// The handler of `op`, and what the engine does around it.
-pub(crate) fn resolve<B: Bus>(op: Op) -> (Handler<B>, Kind) {
+/// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
+fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    if fp::check_enabled(hart, &d.inst).is_err() {
+        return generic(hart, env, d);
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::load(hart, env, va, size_of(W)) {
+        Ok(v) => {
+            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+            hart.set_fs_dirty();
+            Outcome::NEXT
+        }
+        Err(e) => Outcome::fault(e),
+    }
+}
+
+/// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
+fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    if fp::check_enabled(hart, &d.inst).is_err() {
+        return generic_store(hart, env, d);
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let v = hart.f[usize::from(d.rs2 & 31)];
+    match fast_mem::store(hart, env, va, size_of(W), v) {
+        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
+        Err(e) => Outcome::fault(e),
+    }
+}
+
+/// The handler of `inst`.
+pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
+    let op = inst.op;
     let kind = Kind::of(op);
-    let handler = match (special::<B>(op), kind) {
+    let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
+    match (special::<B>(op), kind) {
+        (_, Kind::End) => end::<B>,
+        _ if writes_only_x0 => nop::<B>,
         (Some(h), _) => h,
-        (None, Kind::End) => execute::<B>,
-        (None, _) => execute_unretired::<B>,
-    };
-    (handler, kind)
+        (None, Kind::Store) => generic_store::<B>,
+        (None, _) => generic::<B>,
+    }
 }
 
 /// The handler of its own for `op`, if it has one.
@@ -220,6 +333,10 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             (8, false) => Some(load::<B, 8, false>),
             _ => None,
         },
+        Class::FpLoad(4) => Some(fp_load::<B, 4>),
+        Class::FpLoad(8) => Some(fp_load::<B, 8>),
+        Class::FpStore(4) => Some(fp_store::<B, 4>),
+        Class::FpStore(8) => Some(fp_store::<B, 8>),
         Class::Store(w) => match w {
             1 => Some(store::<B, 1>),
             2 => Some(store::<B, 2>),

@@ -4,15 +4,23 @@
 mod alu;
 mod branch;
 mod csr;
+mod decoded;
+mod env;
+mod fast_mem;
 mod fp;
 mod handlers;
 mod mem;
+mod outcome;
 mod system;
 
 pub(crate) use mem::size_of;
 
 pub use alu::alu;
-pub(crate) use handlers::{ends_block, resolve, Handler, Kind};
+pub(crate) use decoded::Decoded;
+pub(crate) use env::{DataModes, Env};
+pub(crate) use fast_mem::NO_PHYS;
+pub(crate) use handlers::ends_block;
+pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_NEXT, CODE_STORED, CODE_STORED_SLOW};
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;

@@ -1,0 +1,143 @@
+//! What a block handler tells the block loop, in two words so that it comes back in registers
+//! (a `Result<u64, Exception>` is returned through memory) and the common case, carry on with
+//! the next instruction, is one test.
+
+use crate::trap::{Exception, ExceptionCause};
+
+/// A handler's result: [`Outcome::NEXT`], or one of the other codes with its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    /// What happened (the `CODE_*` constants, or a fault).
+    pub code: u64,
+    /// The physical address of a [`Outcome::stored`], the `tval` of a fault.
+    pub value: u64,
+}
+
+/// The instruction completed; go on with the next one.
+pub(crate) const CODE_NEXT: u64 = 0;
+/// A jump completed and set the pc: the block is over.
+pub(crate) const CODE_JUMPED: u64 = 1;
+/// A store to RAM through the TLB's fast table completed; `value` is its physical address.
+pub(crate) const CODE_STORED: u64 = 2;
+/// A store, SC or AMO completed another way (a device, a TLB miss, across pages); `value` is
+/// `rs1` as it was before.
+pub(crate) const CODE_STORED_SLOW: u64 = 3;
+/// The instruction ends the block and the engine executes it (a system instruction).
+pub(crate) const CODE_END: u64 = 4;
+/// Faults are this plus the exception code.
+const CODE_FAULT: u64 = 16;
+
+/// Exception causes by code.
+const CAUSES: [Option<ExceptionCause>; 16] = {
+    use ExceptionCause::*;
+    let mut t = [None; 16];
+    let all = [
+        InstructionAddressMisaligned,
+        InstructionAccessFault,
+        IllegalInstruction,
+        Breakpoint,
+        LoadAddressMisaligned,
+        LoadAccessFault,
+        StoreAddressMisaligned,
+        StoreAccessFault,
+        EcallFromU,
+        EcallFromS,
+        EcallFromM,
+        InstructionPageFault,
+        LoadPageFault,
+        StorePageFault,
+    ];
+    let mut i = 0;
+    while i < all.len() {
+        t[all[i] as usize] = Some(all[i]);
+        i += 1;
+    }
+    t
+};
+
+impl Outcome {
+    /// Carry on.
+    pub const NEXT: Outcome = Outcome::code(CODE_NEXT);
+
+    /// An outcome without a value.
+    #[inline(always)]
+    pub const fn code(code: u64) -> Outcome {
+        Outcome { code, value: 0 }
+    }
+
+    /// A store's outcome: its physical address, or for the slow path ([`super::NO_PHYS`]) the
+    /// value `rs1` had before it (see [`CODE_STORED_SLOW`]).
+    #[inline(always)]
+    pub fn stored(pa: u64, base: u64) -> Outcome {
+        if pa == super::NO_PHYS {
+            Outcome {
+                code: CODE_STORED_SLOW,
+                value: base,
+            }
+        } else {
+            Outcome {
+                code: CODE_STORED,
+                value: pa,
+            }
+        }
+    }
+
+    /// `code` on success, the fault otherwise.
+    #[inline(always)]
+    pub fn of(code: u64, r: Result<(), Exception>) -> Outcome {
+        match r {
+            Ok(()) => Outcome::code(code),
+            Err(e) => Outcome::fault(e),
+        }
+    }
+
+    /// A fault.
+    #[inline(always)]
+    pub fn fault(e: Exception) -> Outcome {
+        Outcome {
+            code: CODE_FAULT + e.cause.code(),
+            value: e.tval,
+        }
+    }
+
+    /// Whether this is a fault.
+    #[inline(always)]
+    pub fn is_fault(self) -> bool {
+        self.code >= CODE_FAULT
+    }
+
+    /// The exception of a fault (of anything else, an illegal instruction: never asked).
+    #[inline]
+    pub fn exception(self) -> Exception {
+        let cause = CAUSES[(self.code.wrapping_sub(CODE_FAULT) & 15) as usize];
+        Exception::new(
+            cause.unwrap_or(ExceptionCause::IllegalInstruction),
+            self.value,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_survives_the_round_trip() {
+        let faults = [
+            Exception::illegal(0x1234),
+            Exception::new(ExceptionCause::StorePageFault, 0x8000_0000),
+            Exception::new(ExceptionCause::InstructionAddressMisaligned, 2),
+        ];
+        let back = faults.map(|e| {
+            let o = Outcome::fault(e);
+            (o.is_fault(), o.exception())
+        });
+        assert_eq!(back, faults.map(|e| (true, e)));
+    }
+
+    #[test]
+    fn other_outcomes_are_no_fault() {
+        let outcomes = [Outcome::NEXT, Outcome::stored(0x8000_1000, 0)];
+        assert_eq!(outcomes.map(Outcome::is_fault), [false, false]);
+    }
+}
