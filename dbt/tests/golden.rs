@@ -239,8 +239,9 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Bne, 0, S2, A1, -12),
         ],
     );
-    // t0 and s2 live in the hart: operations whose result is their first operand (or, when
-    // the order does not matter, their second) work on the hart's copy in place.
+    // t0 and s2 live in the hart between blocks: t0, written, gets rdx for the block (loaded
+    // at entry, stored at the exit); operations whose result is s2 and its first operand (or,
+    // when the order does not matter, its second) work on the hart's copy in place.
     add(
         "unmapped_in_place",
         vec![

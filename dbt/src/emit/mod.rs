@@ -4,12 +4,13 @@
 //! `[rbx + 8 * i]`, the pc at `[rbx + Hart::OFFSET_PC]`); `rsp` the trampoline's [`frame`],
 //! which holds the [`JitState`]'s address and a copy of the fields translated code reads; `rax`,
 //! `rcx`, `rdx` and `rsi` are scratch and nothing lives in them across instructions (but a
-//! self-loop may keep a guest register in `rdx`, [`regs::LOOP_EXTRA`]); `r15` holds
+//! block may keep a guest register in `rdx`, [`regs::LOOP_EXTRA`]); `r15` holds
 //! the instruction budget. Nine hot guest registers live in `r8`-`r14`, `rdi` and `rbp`
 //! ([`regs`]); the others stay in the hart. Every exit stores the mapped ones and the budget back, which keeps
 //! exits precise. A block that loops to its own start may run its iterations under a map of
 //! its own (the registers it uses most in those host registers), entered once before the first
-//! iteration and left on every way out. Loads and stores keep the page they last hit in page
+//! iteration and left on every way out; another block may add one register outside the static
+//! map in `rdx` the same way. Loads and stores keep the page they last hit in page
 //! memos in the frame ([`memory`]).
 //!
 //! A block's code:
@@ -491,6 +492,54 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// A map of its own for a block that does not loop: the static map, plus the guest
+    /// register outside it that the block's integer code names most (at least twice; one it
+    /// writes counts more) in [`regs::LOOP_EXTRA`], when nothing needs `rdx`. It is loaded at entry and stored back
+    /// on the ways out if written: a register written and then read in the block no longer
+    /// goes through the hart.
+    fn block_map(&self) -> Option<regs::RegMap> {
+        if !self.rdx_is_free() {
+            return None;
+        }
+        let mut uses = [0u32; 32];
+        for n in &self.block.nodes {
+            let i = &n.inst;
+            let fp = matches!(
+                i.op.class(),
+                ospite_isa::Class::Fp
+                    | ospite_isa::Class::FpLoad(_)
+                    | ospite_isa::Class::FpStore(_)
+            );
+            match n.kind {
+                NodeKind::Const { rd, .. } => uses[usize::from(rd)] += 1,
+                NodeKind::Nop | NodeKind::Terminal | NodeKind::Float => {}
+                _ if fp => {}
+                _ => {
+                    for r in [i.rs1.num(), i.rs2.num(), i.rd.num()] {
+                        uses[usize::from(r & 31)] += 1;
+                    }
+                }
+            }
+        }
+        match self.block.terminal {
+            Terminal::Branch { rs1, rs2, .. } => {
+                uses[usize::from(rs1)] += 1;
+                uses[usize::from(rs2)] += 1;
+            }
+            Terminal::Indirect { rs1, rd, .. } => {
+                uses[usize::from(rs1)] += 1;
+                uses[usize::from(rd)] += 1;
+            }
+            _ => {}
+        }
+        // A written register first: its reads wait for its store to the hart otherwise.
+        let score = |r: u8| uses[usize::from(r)] + 2 * u32::from(self.written(r));
+        let g = (1u8..32)
+            .filter(|&r| regs::RegMap::STATIC.get(r).is_none() && uses[usize::from(r)] >= 2)
+            .max_by_key(|&r| (score(r), std::cmp::Reverse(r)))?;
+        Some(regs::RegMap::STATIC.with(g, regs::LOOP_EXTRA))
+    }
+
     /// How often each guest register is named by the block's nodes and terminal.
     fn register_uses(&self) -> [u32; 32] {
         let mut uses = [0u32; 32];
@@ -533,6 +582,10 @@ impl<'a> Emitter<'a> {
             self.a.set_label(&mut top)?;
             self.a.zero_bytes()?;
             self.top = Some(top);
+        } else if let Some(local) = self.block_map() {
+            remap(&mut self.a, &regs::RegMap::STATIC, &local, |_| true)?;
+            self.loop_map = Some(local);
+            self.a.regs = local;
         }
         for k in 0..self.block.nodes.len() {
             let node = self.block.nodes[k];
@@ -677,9 +730,20 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
+    /// From the block's own map back to the static one, before the terminal's jumps (moves
+    /// only: the flags of a comparison survive).
+    fn leave_block_map(&mut self) -> Result<(), IcedError> {
+        self.leave_loop_map()?;
+        self.a.regs = regs::RegMap::STATIC;
+        Ok(())
+    }
+
     fn terminal(&mut self) -> Result<(), IcedError> {
         match self.block.terminal {
-            Terminal::Jump { target } => self.exit_to(target),
+            Terminal::Jump { target } => {
+                self.leave_block_map()?;
+                self.exit_to(target)
+            }
             Terminal::Branch {
                 cond,
                 rs1,
@@ -689,6 +753,7 @@ impl<'a> Emitter<'a> {
             } => {
                 let to_taken = self.a.create_label();
                 self.branch_compare(rs1, rs2)?;
+                self.leave_block_map()?;
                 let page = self.block.pc / PAGE_SIZE;
                 if taken / PAGE_SIZE == page && fallthrough / PAGE_SIZE == page {
                     // Both chain: the taken side by a patchable `jcc rel32`, which falls
@@ -707,6 +772,7 @@ impl<'a> Emitter<'a> {
             }
             Terminal::Indirect { rs1, imm, rd, link } => {
                 read_x(&mut self.a, rax, rs1)?;
+                self.leave_block_map()?;
                 if imm != 0 {
                     self.a.add(rax, imm)?;
                 }
@@ -718,6 +784,7 @@ impl<'a> Emitter<'a> {
                 self.jump_via_cache()
             }
             Terminal::Interpret { pc } => {
+                self.leave_block_map()?;
                 self.set_pc(pc)?;
                 self.exit(ExitCode::Interpret)
             }

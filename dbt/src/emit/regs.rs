@@ -51,8 +51,9 @@ pub(crate) const MAP: [(u8, Host); 9] = [
     (9, clobbered(host(r11, r11d, r11w, r11b))),  // s1
 ];
 
-/// A tenth host register a self-loop may give a guest register: `rdx`, scratch elsewhere, is
-/// free in a loop without the operations that need it (x86's wide multiply and divide).
+/// A tenth host register a block may give a guest register (a self-loop to one of its most
+/// used, another block to one outside the static map): `rdx`, scratch elsewhere, is free in a
+/// block without the operations that need it (x86's wide multiply and divide).
 pub(crate) const LOOP_EXTRA: Host = clobbered(host(rdx, edx, dx, dl));
 
 /// Every host register a guest register may live in.
@@ -136,6 +137,12 @@ impl RegMap {
             }
         }
         RegMap(m)
+    }
+
+    /// This map with guest register `g` in host register `h` (which no other holds).
+    pub(crate) fn with(mut self, g: u8, h: Host) -> RegMap {
+        self.0[usize::from(g)] = Some(h);
+        self
     }
 
     /// Whether the map is the static one.
