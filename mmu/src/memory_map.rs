@@ -555,9 +555,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn ram_offset_is_ram_only() {
-        let map = MemoryMap::builder()
+    /// A recording device at 0x1000 and two pages of RAM at 0x8000_0000.
+    fn device_then_ram() -> MemoryMap {
+        MemoryMap::builder()
             .device(
                 "rec",
                 PhysAddr(0x1000),
@@ -566,7 +566,12 @@ mod tests {
             )
             .ram("ram", PhysAddr(0x8000_0000), ram(2))
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn ram_offset_is_ram_only() {
+        let map = device_then_ram();
         assert_eq!(
             (
                 map.ram_offset(PhysAddr(0x1000)).is_none(),
@@ -579,16 +584,7 @@ mod tests {
 
     #[test]
     fn device_has_no_host_page() {
-        let map = MemoryMap::builder()
-            .device(
-                "rec",
-                PhysAddr(0x1000),
-                0x100,
-                Arc::new(Mutex::new(Recorder::default())),
-            )
-            .ram("ram", PhysAddr(0x8000_0000), ram(2))
-            .build()
-            .unwrap();
+        let map = device_then_ram();
         assert_eq!(
             (
                 map.host_page(PhysAddr(0x1000)).is_none(),

@@ -827,7 +827,8 @@ fn check_frm(a: &mut Asm, rne: bool, to: CodeLabel) -> Result<(), IcedError> {
     }
 }
 
-/// Computes the operation into `xmm0` from `srcs` (`rs1`, `rs2`, `rs3`).
+/// Computes the operation into `xd` from `srcs` (`rs1`, `rs2`, `rs3`); `xd` may be `rs1`'s
+/// register, not another operand's.
 fn compute(
     a: &mut Asm,
     arith: Arith,
@@ -908,7 +909,7 @@ fn ucomis(
     }
 }
 
-/// Writes `xmm0` to `rd` (NaN-boxed for a single).
+/// Writes `x` to `rd` (NaN-boxed for a single).
 fn store_result(
     a: &mut Asm,
     inst: &Inst,

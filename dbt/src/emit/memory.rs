@@ -67,7 +67,7 @@ pub(super) fn assign_memos(block: &Block) -> Vec<Option<i32>> {
         .collect()
 }
 
-/// The fast table of loads or of stores: `rax` = its entry for the page in `rcx`.
+/// The fast table of loads or of stores: `rax`, a virtual address, becomes its entry.
 fn tlb_entry(a: &mut Asm, store: bool) -> Result<(), IcedError> {
     a.shr(rax, PAGE_SHIFT - TLB_ENTRY_SIZE.trailing_zeros())?;
     a.and(eax, ((FAST_ENTRIES - 1) * TLB_ENTRY_SIZE) as i32)?;
@@ -84,6 +84,43 @@ fn tag_mask(width: u8) -> i32 {
     -(1i32 << PAGE_SHIFT) | (i32::from(width) - 1)
 }
 
+/// Loads the virtual address `imm(rs1)` of `inst` into `r`.
+fn address(a: &mut Asm, inst: &Inst, r: AsmRegister64) -> Result<(), IcedError> {
+    let imm = inst.imm;
+    match a.regs.get(inst.rs1.num()) {
+        Some(h) if imm == 0 => a.mov(r, h.q),
+        Some(h) => a.lea(r, qword_ptr(h.q + imm)),
+        None => {
+            super::read_x(a, r, inst.rs1.num())?;
+            if imm != 0 {
+                a.add(r, imm)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Where the access goes in the host, given the page's `addend`: the addend in `rsi` plus
+/// `base + imm` when `rs1` has a host register `base` (the address is never copied), else
+/// added to the virtual address already in `rsi`.
+fn host_operand(
+    a: &mut Asm,
+    base: Option<AsmRegister64>,
+    imm: i32,
+    addend: AsmMemoryOperand,
+) -> Result<AsmMemoryOperand, IcedError> {
+    match base {
+        None => {
+            a.add(rsi, addend)?;
+            Ok(qword_ptr(rsi))
+        }
+        Some(h) => {
+            a.mov(rsi, addend)?;
+            Ok(qword_ptr(rsi + h + imm))
+        }
+    }
+}
+
 /// The hit test of a load or store of `width` bytes at `imm(rs1)` of `inst` against the page
 /// memo at frame offset `memo`: returns where the access goes in the host, or goes to `refill`
 /// with the masked address in `rcx`; `back` is bound where the refill comes back. Uses `rcx`
@@ -96,35 +133,20 @@ fn memo_hit_test(
     refill: CodeLabel,
     back: CodeLabel,
 ) -> Result<AsmMemoryOperand, IcedError> {
-    let imm = inst.imm;
     let base = a.regs.get(inst.rs1.num()).map(|h| h.q);
-    match base {
-        Some(h) if imm == 0 => a.mov(rcx, h)?,
-        Some(h) => a.lea(rcx, qword_ptr(h + imm))?,
-        None => {
-            super::read_x(a, rsi, inst.rs1.num())?;
-            if imm != 0 {
-                a.add(rsi, imm)?;
-            }
-            a.mov(rcx, rsi)?;
-        }
+    if base.is_some() {
+        address(a, inst, rcx)?;
+    } else {
+        // Once from the hart, kept in rsi.
+        address(a, inst, rsi)?;
+        a.mov(rcx, rsi)?;
     }
     a.and(rcx, tag_mask(width))?;
     a.cmp(rcx, frame::slot(memo))?;
     a.jne(refill)?;
     let mut back = back;
     a.set_label(&mut back)?;
-    let addend = frame::slot(memo + 8);
-    match base {
-        None => {
-            a.add(rsi, addend)?;
-            Ok(qword_ptr(rsi))
-        }
-        Some(h) => {
-            a.mov(rsi, addend)?;
-            Ok(qword_ptr(rsi + h + imm))
-        }
-    }
+    host_operand(a, base, inst.imm, frame::slot(memo + 8))
 }
 
 /// The inline TLB hit test of a load or store of `width` bytes at `imm(rs1)` of `inst`:
@@ -138,48 +160,31 @@ pub(super) fn tlb_hit_test(
     width: u8,
     slow: CodeLabel,
 ) -> Result<AsmMemoryOperand, IcedError> {
-    let imm = inst.imm;
     let base = a.regs.get(inst.rs1.num()).map(|h| h.q);
     // rax and rcx = the virtual address.
-    let load_address = |a: &mut Asm, r: AsmRegister64| match base {
-        Some(h) if imm == 0 => a.mov(r, h),
-        Some(h) => a.lea(r, qword_ptr(h + imm)),
-        None => {
-            super::read_x(a, r, inst.rs1.num())?;
-            if imm != 0 {
-                a.add(r, imm)?;
-            }
-            Ok(())
-        }
-    };
     if base.is_none() {
         // Once from the hart, kept in rsi.
-        load_address(a, rsi)?;
+        address(a, inst, rsi)?;
         a.mov(rax, rsi)?;
     } else {
-        load_address(a, rax)?;
+        address(a, inst, rax)?;
     }
     // rax = the fast-table entry.
     tlb_entry(a, store)?;
     // The page and the alignment bits against the tag (flags never match).
     match base {
         None => a.mov(rcx, rsi)?,
-        Some(_) => load_address(a, rcx)?,
+        Some(_) => address(a, inst, rcx)?,
     }
     a.and(rcx, tag_mask(width))?;
     a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
     a.jne(slow)?;
-    let addend = qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32);
-    match base {
-        None => {
-            a.add(rsi, addend)?;
-            Ok(qword_ptr(rsi))
-        }
-        Some(h) => {
-            a.mov(rsi, addend)?;
-            Ok(qword_ptr(rsi + h + imm))
-        }
-    }
+    host_operand(
+        a,
+        base,
+        inst.imm,
+        qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32),
+    )
 }
 
 impl Emitter<'_> {

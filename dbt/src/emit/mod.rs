@@ -479,7 +479,7 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// Whether no node needs `rdx` (x86's wide multiply and divide do), so that a loop may
+    /// Whether no node needs `rdx` (x86's wide multiply and divide do), so that the block may
     /// keep a guest register there.
     fn rdx_is_free(&self) -> bool {
         use ospite_isa::Op::*;
@@ -494,13 +494,26 @@ impl<'a> Emitter<'a> {
 
     /// A map of its own for a block that does not loop: the static map, plus the guest
     /// register outside it that the block's integer code names most (at least twice; one it
-    /// writes counts more) in [`regs::LOOP_EXTRA`], when nothing needs `rdx`. It is loaded at entry and stored back
-    /// on the ways out if written: a register written and then read in the block no longer
-    /// goes through the hart.
+    /// writes counts more) in [`regs::LOOP_EXTRA`], when nothing needs `rdx`. It is loaded at
+    /// entry and stored back on the ways out if written: a register written and then read in
+    /// the block no longer goes through the hart.
     fn block_map(&self) -> Option<regs::RegMap> {
         if !self.rdx_is_free() {
             return None;
         }
+        let uses = self.register_uses(true);
+        // A written register first: its reads wait for its store to the hart otherwise.
+        let score = |r: u8| uses[usize::from(r)] + 2 * u32::from(self.written(r));
+        let g = (1u8..32)
+            .filter(|&r| regs::RegMap::STATIC.get(r).is_none() && uses[usize::from(r)] >= 2)
+            .max_by_key(|&r| (score(r), std::cmp::Reverse(r)))?;
+        Some(regs::RegMap::STATIC.with(g, regs::LOOP_EXTRA))
+    }
+
+    /// How often each guest register is named by the block's nodes and terminal; with
+    /// `integer_only`, not by FP instructions, whose fields may name f registers (for a
+    /// self-loop's map they are counted: only a heuristic is fed).
+    fn register_uses(&self, integer_only: bool) -> [u32; 32] {
         let mut uses = [0u32; 32];
         for n in &self.block.nodes {
             let i = &n.inst;
@@ -512,8 +525,8 @@ impl<'a> Emitter<'a> {
             );
             match n.kind {
                 NodeKind::Const { rd, .. } => uses[usize::from(rd)] += 1,
-                NodeKind::Nop | NodeKind::Terminal | NodeKind::Float => {}
-                _ if fp => {}
+                NodeKind::Nop | NodeKind::Terminal => {}
+                _ if integer_only && fp => {}
                 _ => {
                     for r in [i.rs1.num(), i.rs2.num(), i.rd.num()] {
                         uses[usize::from(r & 31)] += 1;
@@ -532,34 +545,6 @@ impl<'a> Emitter<'a> {
             }
             _ => {}
         }
-        // A written register first: its reads wait for its store to the hart otherwise.
-        let score = |r: u8| uses[usize::from(r)] + 2 * u32::from(self.written(r));
-        let g = (1u8..32)
-            .filter(|&r| regs::RegMap::STATIC.get(r).is_none() && uses[usize::from(r)] >= 2)
-            .max_by_key(|&r| (score(r), std::cmp::Reverse(r)))?;
-        Some(regs::RegMap::STATIC.with(g, regs::LOOP_EXTRA))
-    }
-
-    /// How often each guest register is named by the block's nodes and terminal.
-    fn register_uses(&self) -> [u32; 32] {
-        let mut uses = [0u32; 32];
-        for n in &self.block.nodes {
-            // The fields of FP instructions may name f registers: only a heuristic is fed.
-            let i = &n.inst;
-            match n.kind {
-                NodeKind::Const { rd, .. } => uses[usize::from(rd)] += 1,
-                NodeKind::Nop | NodeKind::Terminal => {}
-                _ => {
-                    for r in [i.rs1.num(), i.rs2.num(), i.rd.num()] {
-                        uses[usize::from(r & 31)] += 1;
-                    }
-                }
-            }
-        }
-        if let Terminal::Branch { rs1, rs2, .. } = self.block.terminal {
-            uses[usize::from(rs1)] += 1;
-            uses[usize::from(rs2)] += 1;
-        }
         uses[0] = 0;
         uses
     }
@@ -571,7 +556,7 @@ impl<'a> Emitter<'a> {
         self.a.jl(budget_exit)?;
         let mut top = self.a.create_label();
         if self.is_self_loop() {
-            let local = regs::RegMap::for_loop(&self.register_uses(), self.rdx_is_free());
+            let local = regs::RegMap::for_loop(&self.register_uses(false), self.rdx_is_free());
             if !local.is_static() {
                 remap(&mut self.a, &regs::RegMap::STATIC, &local, |_| true)?;
                 self.loop_map = Some(local);

@@ -3,8 +3,8 @@
 //! [`ospite_mmu::Mmu`] as a single step does.
 //!
 //! The regimes come from the block's [`Env`], worked out (and the TLB brought to the context)
-//! once per translation context. A hit needs an entry without slow-path flags (so RAM, and for stores a dirty page that holds
-//! no translated code) and an access inside one page; that is exactly when `Mmu::load` and
+//! once per translation context. A hit needs an entry without slow-path flags (so RAM, and for
+//! stores a dirty page that holds no translated code) and an access inside one page; that is exactly when `Mmu::load` and
 //! `Mmu::store` would translate through the same entry and make one bus access, so the result
 //! and any fault are the same. Only the TLB's hit counter misses these hits, as it misses the
 //! hits of translated code.
