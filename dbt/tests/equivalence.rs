@@ -187,15 +187,20 @@ enum Item {
     FenceI,
     SfenceVma,
     Wfi,
-    /// A loop of its own walking a pointer from `start`: `t3 = start; li t4, n; top: op reg,
-    /// 0(t3); addi t3, t3, stride; addi t4, t4, -1; bnez t4, top`. The access moves from page
-    /// to page (pages of different kinds under Sv39; misaligned too) while the loop iterates.
+    /// A loop of its own walking a pointer from `start`: `t3 = start; li t4, n; top: addi t3,
+    /// t3, -lead; op reg, off(t3); addi t3, t3, stride + lead; addi t4, t4, -1; bnez t4, top`
+    /// (no first `addi` when `lead` is 0). The access moves from page to page (pages of
+    /// different kinds under Sv39; misaligned too) while the loop iterates. A `crowd`ed loop
+    /// also quadruples eleven registers in each iteration, so that `t3` gets no host register.
     Walk {
         op: Op,
         reg: u8,
         start: Base,
         stride: i32,
         n: u8,
+        off: i32,
+        lead: i32,
+        crowd: bool,
     },
     /// A store into the data that follows the program, in a page with code.
     StoreCodeData {
@@ -625,15 +630,22 @@ fn walk(env: Env) -> impl Strategy<Value = Item> {
         3 => (-40i32..40).prop_map(Base::Data),
         1 => select(env.addresses()).prop_map(move |a| Base::Abs(near(a))),
     ];
-    (select(ops), src(), start, -12i32..=12, 2u8..12).prop_map(|(op, reg, start, stride, n)| {
-        Item::Walk {
+    let shape = prop_oneof![
+        3 => Just((0, 0, false)),
+        1 => (-16i32..=16, 0i32..=12, any::<bool>())
+    ];
+    (select(ops), src(), start, -12i32..=12, 2u8..12, shape).prop_map(
+        |(op, reg, start, stride, n, (off, lead, crowd))| Item::Walk {
             op,
             reg,
             start,
             stride,
             n,
-        }
-    })
+            off,
+            lead,
+            crowd,
+        },
+    )
 }
 
 fn base(env: Env) -> impl Strategy<Value = Base> {
@@ -1074,20 +1086,33 @@ impl Gen {
                 start,
                 stride,
                 n,
+                off,
+                lead,
+                crowd,
             } => {
-                let (b, off) = self.mem_base(start);
-                self.a.addi(x(T3), x(b), off);
+                let (b, base_off) = self.mem_base(start);
+                self.a.addi(x(T3), x(b), base_off);
                 self.li(T4, i64::from(*n));
                 let top = self.a.here();
-                match op.class() {
-                    Class::Store(_) | Class::FpStore(_) => self.put(inst(*op, 0, T3, *reg, 0)),
-                    // Any f register.
-                    Class::FpLoad(_) => self.put(inst(*op, *reg, T3, 0, 0)),
-                    // Only a register random instructions may write takes the value.
-                    _ if !FREE.contains(reg) => self.put(inst(*op, 0, T3, 0, 0)),
-                    _ => self.put(inst(*op, *reg, T3, 0, 0)),
+                if *lead != 0 {
+                    self.a.addi(x(T3), x(T3), -lead);
                 }
-                self.a.addi(x(T3), x(T3), *stride);
+                let off = *off;
+                match op.class() {
+                    Class::Store(_) | Class::FpStore(_) => self.put(inst(*op, 0, T3, *reg, off)),
+                    // Any f register.
+                    Class::FpLoad(_) => self.put(inst(*op, *reg, T3, 0, off)),
+                    // Only a register random instructions may write takes the value.
+                    _ if !FREE.contains(reg) => self.put(inst(*op, 0, T3, 0, off)),
+                    _ => self.put(inst(*op, *reg, T3, 0, off)),
+                }
+                self.a.addi(x(T3), x(T3), stride + lead);
+                if *crowd {
+                    // Named more often than t3 (six times each).
+                    for r in FREE[6..17].iter().chain(&FREE[6..17]).copied() {
+                        self.put(inst(Op::Add, r, r, r, 0));
+                    }
+                }
                 self.a.addi(x(T4), x(T4), -1);
                 self.a.bnez(x(T4), top);
             }
@@ -1677,6 +1702,21 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
         start,
         stride,
         n,
+        off: 0,
+        lead: 0,
+        crowd: false,
+    };
+    // The first iteration's access below the pointer the loop starts with, on the page
+    // before it (which the loop left for the pointer's page in its last entry).
+    let lead = |op, reg, start, off, lead, crowd| Item::Walk {
+        op,
+        reg,
+        start,
+        stride: 8,
+        n: 4,
+        off,
+        lead,
+        crowd,
     };
     let data = Base::Data;
     let common = vec![
@@ -1707,6 +1747,19 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
         walk(Op::Fsd, 4, abs(0x14fe8), 8, 6),
         walk(Op::Flw, 5, abs(0x14ff4), 4, 6),
         walk(Op::Fsw, 3, abs(0x11ff8), 4, 5),
+        walk(Op::Ld, 23, abs(0x15010), -8, 6),
+        walk(Op::Lw, 24, abs(0x15008), -4, 6),
+        Item::Loop {
+            n: 3,
+            back: 0,
+            body: vec![
+                lead(Op::Ld, 18, abs(0x15008), 0, 16, false),
+                lead(Op::Sd, 19, abs(0x15000), 8, 24, false),
+                lead(Op::Fld, 3, abs(0x15010), -8, 16, false),
+                lead(Op::Ld, 3, abs(0x15008), 0, 16, true),
+                lead(Op::Fsd, 4, abs(0x15000), 8, 24, true),
+            ],
+        },
     ]);
     run_items(sv39, Env::Sv39);
 }

@@ -15,17 +15,22 @@
 //! and the other bits that pick the TLB's regime change only in instructions that end blocks
 //! and leave translated code, and no helper call changes a translation (a store that changes
 //! translated code leaves too; the runtime's other TLB flushes happen between entries).
+//!
+//! A self-loop's access whose base register only steps up by a constant from one iteration to
+//! the next (an array walked upwards, or a base that does not change) tests a *bound memo*
+//! instead: one compare of the base register with the bound past which the access leaves the
+//! page its last refill checked, with no masking (see [`Memo::Bound`]).
 
 use iced_x86::code_asm::*;
 use iced_x86::IcedError;
-use ospite_isa::{Class, Inst};
+use ospite_isa::{Class, Inst, Op};
 use ospite_mmu::tlb::{
     FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
 };
 use ospite_mmu::PAGE_SHIFT;
 
 use super::{frame, x, Asm, Emitter};
-use crate::ir::{Block, Node, NodeKind};
+use crate::ir::{Block, Node, NodeKind, Terminal};
 
 /// A TLB-miss path: node `k`, entered at `label`, continuing at `resume`.
 pub(super) struct SlowPath {
@@ -34,14 +39,66 @@ pub(super) struct SlowPath {
     resume: CodeLabel,
 }
 
-/// The out-of-line refill of the page memo at frame offset `memo`, entered at `label` with the
-/// masked address in `rcx`, going back to `back` on a TLB hit and to `slow` on a miss.
+/// The out-of-line refill of a page memo, entered at `label` (for a tag memo with the masked
+/// address in `rcx`), going back to `back` on a TLB hit and to `slow` on a miss.
 pub(super) struct Refill {
-    memo: i32,
+    memo: Memo,
+    /// The access's node.
+    k: usize,
     store: bool,
+    width: u8,
     label: CodeLabel,
     back: CodeLabel,
     slow: CodeLabel,
+}
+
+/// The page memo of a load or store in a self-loop: a pair of frame slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Memo {
+    /// At this frame offset, the tag and the addend of the TLB entry an access last hit; any
+    /// access that tests the memo may refill it.
+    Tag(i32),
+    /// At this frame offset, a bound, an addend and a tag, for an access whose base register
+    /// steps up by the same multiple of the access width, at most half a page, in every
+    /// iteration ([`induction_stride`]). The access is on the page of the last refill (and
+    /// aligned) while the base register stays below the bound: after a refill the base only
+    /// grows, until the loop is left. Each entry into the loop sets the bound afresh: from the
+    /// tag when the first iteration's access (the base's steps before it counted) is on the
+    /// tag's page (tested as a tag memo is), else to 0. A refill
+    /// on the first page of the address space or on one of its last three leaves the bound at
+    /// 0 and the tag empty, so that the base's steps can never wrap around past the bound.
+    /// The slots may be shared with other loops: only the tag and the addend carry over.
+    Bound(i32),
+}
+
+/// Whether `n` may write `x[r]` (conservatively: any node whose `rd` field names it).
+fn writes(n: &Node, r: u8) -> bool {
+    match n.kind {
+        NodeKind::Const { rd, .. } => rd == r,
+        _ => n.inst.rd.num() == r,
+    }
+}
+
+/// How much `x[r]` grows in each iteration of the self-loop `block`: `Some` when every node
+/// that writes it is an `addi r, r, imm` and the immediates add up to 0..=2048.
+fn induction_stride(block: &Block, r: u8) -> Option<u64> {
+    let mut stride = 0i64;
+    for n in block.nodes.iter().filter(|n| writes(n, r)) {
+        let step = n.kind == NodeKind::Native && n.inst.op == Op::Addi && n.inst.rs1.num() == r;
+        if !step {
+            return None;
+        }
+        stride += i64::from(n.inst.imm);
+    }
+    u64::try_from(stride).ok().filter(|&s| s <= 2048)
+}
+
+/// The access width of node `n`, a load or store.
+fn access_width(n: &Node) -> u64 {
+    match n.inst.op.class() {
+        Class::Load(w, _) | Class::Store(w) | Class::FpLoad(w) | Class::FpStore(w) => u64::from(w),
+        other => unreachable!("not a load or store: {other:?}"),
+    }
 }
 
 /// Whether node `n` loads or stores, integer or FP.
@@ -51,20 +108,96 @@ fn accesses_memory(n: &Node) -> bool {
             && matches!(n.inst.op.class(), Class::FpLoad(_) | Class::FpStore(_)))
 }
 
-/// The page memos of a self-loop `block`: the frame offset of each load's and store's, in
-/// order, while there are slots.
-pub(super) fn assign_memos(block: &Block) -> Vec<Option<i32>> {
-    let mut next = 0;
+/// Whether the self-loop `block` is a search: whether it may leave on a branch that compares
+/// a register one of its loads writes. A search is entered often and runs few iterations,
+/// for which setting bounds on entry costs more than bound memos save.
+fn is_search(block: &Block) -> bool {
+    let loaded = |r: u8| {
+        r != 0
+            && block
+                .nodes
+                .iter()
+                .any(|n| n.kind == NodeKind::Memory && writes(n, r))
+    };
+    let exits = block.nodes.iter().filter_map(|n| match n.kind {
+        NodeKind::SideExit { .. } => Some((n.inst.rs1.num(), n.inst.rs2.num())),
+        _ => None,
+    });
+    let terminal = match block.terminal {
+        Terminal::Branch { rs1, rs2, .. } => Some((rs1, rs2)),
+        _ => None,
+    };
+    exits
+        .chain(terminal)
+        .any(|(rs1, rs2)| loaded(rs1) || loaded(rs2))
+}
+
+/// The page memos of a self-loop `block`, for each load and store in order while there are
+/// slots: a bound memo where its base register steps up by a multiple of its width (unless
+/// the loop is a search), else a tag memo.
+pub(super) fn assign_memos(block: &Block) -> Vec<Option<Memo>> {
+    let (mut tags, mut bounds) = (0, 0);
+    let search = is_search(block);
     block
         .nodes
         .iter()
         .map(|n| {
-            (accesses_memory(n) && next < frame::MEMO_COUNT).then(|| {
-                next += 1;
-                frame::MEMOS + 16 * (next as i32 - 1)
-            })
+            if !accesses_memory(n) {
+                return None;
+            }
+            let rs1 = n.inst.rs1.num();
+            let steps = !search
+                && rs1 != 0
+                && induction_stride(block, rs1).is_some_and(|s| s % access_width(n) == 0);
+            if steps && bounds < frame::MEMO_COUNT {
+                bounds += 1;
+                Some(Memo::Bound(frame::BOUND_MEMOS + 24 * (bounds as i32 - 1)))
+            } else if tags < frame::MEMO_COUNT {
+                tags += 1;
+                Some(Memo::Tag(frame::MEMOS + 16 * (tags as i32 - 1)))
+            } else {
+                None
+            }
         })
         .collect()
+}
+
+/// The bound of the bound memo at frame offset `at` for a base register at most `rcx + past`,
+/// where `rcx` is the masked address on a checked page.
+fn past_the_page(width: u8, inst: &Inst) -> i32 {
+    // The page's end, less the width, plus one, less the offset.
+    (1 << PAGE_SHIFT) + 1 - i32::from(width) - inst.imm
+}
+
+/// Sets the bounds of the bound memos among `memos` of `block` for an entry into the loop:
+/// from the tag when the access would hit it, else 0.
+pub(super) fn enter_bound_memos(
+    a: &mut Asm,
+    block: &Block,
+    memos: &[Option<Memo>],
+) -> Result<(), IcedError> {
+    for (k, (n, memo)) in block.nodes.iter().zip(memos).enumerate() {
+        if let Some(Memo::Bound(at)) = *memo {
+            let width = access_width(n) as u8;
+            // The address of the first iteration's access: the base's steps before it count.
+            let rs1 = n.inst.rs1.num();
+            let before: i32 = block.nodes[..k]
+                .iter()
+                .filter(|m| writes(m, rs1))
+                .map(|m| m.inst.imm)
+                .sum();
+            let mut first = n.inst;
+            first.imm += before;
+            address(a, &first, rcx)?;
+            a.and(rcx, tag_mask(width))?;
+            a.xor(eax, eax)?;
+            a.cmp(rcx, frame::slot(at + 16))?;
+            a.lea(rcx, qword_ptr(rcx + past_the_page(width, &n.inst)))?;
+            a.cmovne(rcx, rax)?;
+            a.mov(frame::slot(at), rcx)?;
+        }
+    }
+    Ok(())
 }
 
 /// The fast table of loads or of stores: `rax`, a virtual address, becomes its entry.
@@ -149,6 +282,37 @@ fn memo_hit_test(
     host_operand(a, base, inst.imm, frame::slot(memo + 8))
 }
 
+/// The hit test of a load or store at `imm(rs1)` of `inst` against the bound memo at frame
+/// offset `memo`: returns where the access goes in the host, or goes to `refill`; `back` is
+/// bound where the refill comes back. Uses `rsi`.
+fn bound_hit_test(
+    a: &mut Asm,
+    inst: &Inst,
+    memo: i32,
+    refill: CodeLabel,
+    back: CodeLabel,
+) -> Result<AsmMemoryOperand, IcedError> {
+    let mut back = back;
+    match a.regs.get(inst.rs1.num()) {
+        Some(h) => {
+            a.cmp(h.q, frame::slot(memo))?;
+            a.jae(refill)?;
+            a.set_label(&mut back)?;
+            a.mov(rsi, frame::slot(memo + 8))?;
+            Ok(qword_ptr(rsi + h.q + inst.imm))
+        }
+        None => {
+            // The refill keeps rsi.
+            super::read_x(a, rsi, inst.rs1.num())?;
+            a.cmp(rsi, frame::slot(memo))?;
+            a.jae(refill)?;
+            a.set_label(&mut back)?;
+            a.add(rsi, frame::slot(memo + 8))?;
+            Ok(qword_ptr(rsi + inst.imm))
+        }
+    }
+}
+
 /// The inline TLB hit test of a load or store of `width` bytes at `imm(rs1)` of `inst`:
 /// returns where the access goes in the host, or goes to `slow` on a miss, a flagged page or a
 /// misaligned access. Uses `rax`, `rcx` and `rsi`. When `rs1` has a host register the address
@@ -203,15 +367,20 @@ impl Emitter<'_> {
         let rs1 = inst.rs1.num();
         let memo = match self.memos.get(k).copied().flatten() {
             Some(memo) => memo,
-            None if rs1 != 0 => frame::register_memo(rs1, store),
+            None if rs1 != 0 => Memo::Tag(frame::register_memo(rs1, store)),
             None => return tlb_hit_test(&mut self.a, &inst, store, width, slow),
         };
         let label = self.a.create_label();
         let back = self.a.create_label();
-        let at = memo_hit_test(&mut self.a, &inst, width, memo, label, back)?;
+        let at = match memo {
+            Memo::Tag(at) => memo_hit_test(&mut self.a, &inst, width, at, label, back)?,
+            Memo::Bound(at) => bound_hit_test(&mut self.a, &inst, at, label, back)?,
+        };
         self.refills.push(Refill {
             memo,
+            k,
             store,
+            width,
             label,
             back,
             slow,
@@ -222,14 +391,40 @@ impl Emitter<'_> {
     /// A memo's refill: from the TLB entry, on a hit.
     pub(super) fn refill(&mut self, refill: Refill) -> Result<(), IcedError> {
         self.here(refill.label)?;
+        let inst = self.block.nodes[refill.k].inst;
         let a = &mut self.a;
+        let at = match refill.memo {
+            Memo::Tag(at) => at,
+            Memo::Bound(at) => {
+                // rcx = the masked address (rsi, the base of an unmapped register, is kept).
+                address(a, &inst, rcx)?;
+                a.and(rcx, tag_mask(refill.width))?;
+                at
+            }
+        };
         a.mov(rax, rcx)?;
         tlb_entry(a, refill.store)?;
         a.cmp(rcx, qword_ptr(rax + TLB_ENTRY_TAG_OFFSET as i32))?;
         a.jne(refill.slow)?;
-        a.mov(frame::slot(refill.memo), rcx)?;
-        a.mov(rcx, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
-        a.mov(frame::slot(refill.memo + 8), rcx)?;
+        a.mov(rax, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
+        a.mov(frame::slot(at + 8), rax)?;
+        if let Memo::Bound(_) = refill.memo {
+            // The page must be neither the first nor one of the last three (rcx - 4096 at
+            // most 2^64 - 16384); else the bound stays 0.
+            let mut near_end = a.create_label();
+            a.lea(rax, qword_ptr(rcx - 4096))?;
+            a.cmp(rax, -16384)?;
+            a.ja(near_end)?;
+            a.mov(frame::slot(at + 16), rcx)?;
+            a.add(rcx, past_the_page(refill.width, &inst))?;
+            a.mov(frame::slot(at), rcx)?;
+            a.jmp(refill.back)?;
+            a.set_label(&mut near_end)?;
+            a.mov(frame::slot(at), 0)?;
+            a.mov(frame::slot(at + 16), -1)?;
+        } else {
+            a.mov(frame::slot(at), rcx)?;
+        }
         a.jmp(refill.back)
     }
 

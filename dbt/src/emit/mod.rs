@@ -255,9 +255,12 @@ pub(crate) mod frame {
     /// The register page memos (see `memory`): for loads, then for stores, one pair of a TLB
     /// tag and its addend per guest register, 16 bytes each.
     pub(crate) const REGISTER_MEMOS: i32 = MEMOS + 16 * MEMO_COUNT as i32;
+    /// The bound memos of self-loops' loads and stores (see `memory`): [`MEMO_COUNT`] triples
+    /// of a bound, an addend and a tag; each entry into a loop sets its own bounds.
+    pub(crate) const BOUND_MEMOS: i32 = REGISTER_MEMOS + 2 * 32 * 16;
     /// The frame's size: with the trampoline's six pushes and the return address, `rsp` stays
     /// 16-byte aligned for helper calls.
-    pub(crate) const SIZE: i32 = REGISTER_MEMOS + 2 * 32 * 16;
+    pub(crate) const SIZE: i32 = BOUND_MEMOS + 24 * MEMO_COUNT as i32;
 
     /// The offset of the register page memo of guest register `r` for loads or for stores.
     pub(crate) fn register_memo(r: u8, store: bool) -> i32 {
@@ -297,8 +300,8 @@ pub(crate) struct Emitter<'a> {
     /// before it rejoins and leaves the block for the next instruction if it still fails: so
     /// later instructions may skip the check.
     frm_is_rne: bool,
-    /// In a self-loop, the page memo (its frame offset) of each memory node that has one.
-    memos: Vec<Option<i32>>,
+    /// In a self-loop, the page memo of each memory node that has one.
+    memos: Vec<Option<memory::Memo>>,
     /// A self-loop's first instruction, where each iteration starts.
     top: Option<CodeLabel>,
     /// Bytes of `nop` before [`Self::top`], to align it.
@@ -563,6 +566,7 @@ impl<'a> Emitter<'a> {
                 self.a.regs = local;
             }
             self.memos = memory::assign_memos(self.block);
+            memory::enter_bound_memos(&mut self.a, self.block, &self.memos)?;
             nops(&mut self.a, self.top_padding)?;
             self.a.set_label(&mut top)?;
             self.a.zero_bytes()?;
@@ -890,7 +894,8 @@ pub(crate) fn emit_trampoline(ip: u64) -> Result<(Vec<u8>, u64, u64), IcedError>
         a.mov(rax, qword_ptr(rdi + field as i32))?;
         a.mov(frame::slot(slot), rax)?;
     }
-    // Empty page memos: an all-ones tag, which no masked address equals.
+    // Empty page memos: an all-ones tag, which no masked address equals (a loop's entry sets
+    // its bounds from the tags).
     a.pcmpeqd(xmm0, xmm0)?;
     for memo in (frame::MEMOS..frame::SIZE).step_by(16) {
         a.movups(xmmword_ptr(rsp + memo), xmm0)?;
