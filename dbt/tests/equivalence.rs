@@ -192,6 +192,8 @@ enum Item {
     /// (no first `addi` when `lead` is 0). The access moves from page to page (pages of
     /// different kinds under Sv39; misaligned too) while the loop iterates. A `crowd`ed loop
     /// also quadruples eleven registers in each iteration, so that `t3` gets no host register.
+    /// `by_reg` adds `stride + lead` from `s10` in one `add t3, t3, s10` instead (before the
+    /// access when `lead` is not 0).
     Walk {
         op: Op,
         reg: u8,
@@ -201,6 +203,7 @@ enum Item {
         off: i32,
         lead: i32,
         crowd: bool,
+        by_reg: bool,
     },
     /// A store into the data that follows the program, in a page with code.
     StoreCodeData {
@@ -631,11 +634,11 @@ fn walk(env: Env) -> impl Strategy<Value = Item> {
         1 => select(env.addresses()).prop_map(move |a| Base::Abs(near(a))),
     ];
     let shape = prop_oneof![
-        3 => Just((0, 0, false)),
-        1 => (-16i32..=16, 0i32..=12, any::<bool>())
+        3 => Just((0, 0, false, false)),
+        1 => (-16i32..=16, 0i32..=12, any::<bool>(), any::<bool>())
     ];
     (select(ops), src(), start, -12i32..=12, 2u8..12, shape).prop_map(
-        |(op, reg, start, stride, n, (off, lead, crowd))| Item::Walk {
+        |(op, reg, start, stride, n, (off, lead, crowd, by_reg))| Item::Walk {
             op,
             reg,
             start,
@@ -644,6 +647,7 @@ fn walk(env: Env) -> impl Strategy<Value = Item> {
             off,
             lead,
             crowd,
+            by_reg,
         },
     )
 }
@@ -1089,13 +1093,17 @@ impl Gen {
                 off,
                 lead,
                 crowd,
+                by_reg,
             } => {
                 let (b, base_off) = self.mem_base(start);
                 self.a.addi(x(T3), x(b), base_off);
                 self.li(T4, i64::from(*n));
+                self.li(S10, i64::from(stride + lead));
                 let top = self.a.here();
-                if *lead != 0 {
-                    self.a.addi(x(T3), x(T3), -lead);
+                match (*lead, *by_reg) {
+                    (0, _) => {}
+                    (_, true) => self.a.add(x(T3), x(T3), x(S10)),
+                    (lead, false) => self.a.addi(x(T3), x(T3), -lead),
                 }
                 let off = *off;
                 match op.class() {
@@ -1106,7 +1114,11 @@ impl Gen {
                     _ if !FREE.contains(reg) => self.put(inst(*op, 0, T3, 0, off)),
                     _ => self.put(inst(*op, *reg, T3, 0, off)),
                 }
-                self.a.addi(x(T3), x(T3), stride + lead);
+                match (*lead, *by_reg) {
+                    (0, true) => self.a.add(x(T3), x(T3), x(S10)),
+                    (_, true) => {}
+                    _ => self.a.addi(x(T3), x(T3), stride + lead),
+                }
                 if *crowd {
                     // Named more often than t3 (six times each).
                     for r in FREE[6..17].iter().chain(&FREE[6..17]).copied() {
@@ -1705,6 +1717,7 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
         off: 0,
         lead: 0,
         crowd: false,
+        by_reg: false,
     };
     // The first iteration's access below the pointer the loop starts with, on the page
     // before it (which the loop left for the pointer's page in its last entry).
@@ -1717,6 +1730,20 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
         off,
         lead,
         crowd,
+        by_reg: false,
+    };
+    // The step in a register (after the access, or before it when `lead`): in range,
+    // negative, misaligned.
+    let by_reg = |op, reg, start, stride, lead, crowd| Item::Walk {
+        op,
+        reg,
+        start,
+        stride,
+        n: 6,
+        off: 0,
+        lead,
+        crowd,
+        by_reg: true,
     };
     let data = Base::Data;
     let common = vec![
@@ -1758,6 +1785,12 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
                 lead(Op::Fld, 3, abs(0x15010), -8, 16, false),
                 lead(Op::Ld, 3, abs(0x15008), 0, 16, true),
                 lead(Op::Fsd, 4, abs(0x15000), 8, 24, true),
+                by_reg(Op::Ld, 18, abs(0x14ff0), 8, 0, false),
+                by_reg(Op::Sd, 19, abs(0x14fe8), 8, 0, true),
+                by_reg(Op::Ld, 20, abs(0x15010), -8, 0, false),
+                by_reg(Op::Lw, 21, abs(0x14ff0), 6, 0, false),
+                by_reg(Op::Ld, 22, abs(0x14fe8), 0, 8, false),
+                by_reg(Op::Lw, 23, abs(0x15014), -8, 4, true),
             ],
         },
     ]);

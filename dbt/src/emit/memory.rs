@@ -68,7 +68,11 @@ pub(super) enum Memo {
     /// on the first page of the address space or on one of its last three leaves the bound at
     /// 0 and the tag empty, so that the base's steps can never wrap around past the bound.
     /// The slots may be shared with other loops: only the tag and the addend carry over.
-    Bound(i32),
+    ///
+    /// With a `stride` register (the loop adds it to the base and never writes it), bounds
+    /// are set only while its value is a multiple of the width below 2 KiB: entries and
+    /// refills test it.
+    Bound { at: i32, stride: Option<u8> },
 }
 
 /// Whether `n` may write `x[r]` (conservatively: any node whose `rd` field names it).
@@ -79,18 +83,52 @@ fn writes(n: &Node, r: u8) -> bool {
     }
 }
 
-/// How much `x[r]` grows in each iteration of the self-loop `block`: `Some` when every node
-/// that writes it is an `addi r, r, imm` and the immediates add up to 0..=2048.
-fn induction_stride(block: &Block, r: u8) -> Option<u64> {
+/// How `x[r]` grows in each iteration of a self-loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stride {
+    /// By this many bytes: every node that writes it is an `addi r, r, imm`, and the
+    /// immediates add up to 0..=2048.
+    Const(u64),
+    /// By the value of this register: the one node that writes it is an `add` of `r` and that
+    /// register, and no node writes that register. (Before or after the access: bounds are
+    /// set only while the step is not negative, so the base never drops below the value an
+    /// entry or a refill checked.)
+    Reg(u8),
+}
+
+/// How `x[r]` grows in each iteration of the self-loop `block`, if it steps as a [`Stride`]
+/// describes.
+fn induction_stride(block: &Block, r: u8) -> Option<Stride> {
+    let steps: Vec<&Node> = block.nodes.iter().filter(|n| writes(n, r)).collect();
+    let native = |n: &Node, op| n.kind == NodeKind::Native && n.inst.op == op;
+    if let [n] = steps[..] {
+        let (rs1, rs2) = (n.inst.rs1.num(), n.inst.rs2.num());
+        let other = if rs1 == r { rs2 } else { rs1 };
+        let invariant = !block.nodes.iter().any(|m| writes(m, other));
+        if native(n, Op::Add) && (rs1 == r || rs2 == r) && other != r && other != 0 {
+            return invariant.then_some(Stride::Reg(other));
+        }
+    }
     let mut stride = 0i64;
-    for n in block.nodes.iter().filter(|n| writes(n, r)) {
-        let step = n.kind == NodeKind::Native && n.inst.op == Op::Addi && n.inst.rs1.num() == r;
-        if !step {
+    for n in steps {
+        if !(native(n, Op::Addi) && n.inst.rs1.num() == r) {
             return None;
         }
         stride += i64::from(n.inst.imm);
     }
-    u64::try_from(stride).ok().filter(|&s| s <= 2048)
+    u64::try_from(stride)
+        .ok()
+        .filter(|&s| s <= 2048)
+        .map(Stride::Const)
+}
+
+/// Tests (sets ZF when) the stride register `s` holds a multiple of `width` below 2 KiB.
+fn test_stride(a: &mut Asm, s: u8, width: u8) -> Result<(), IcedError> {
+    let outside = !(2047 & !(i32::from(width) - 1));
+    match a.regs.get(s) {
+        Some(h) => a.test(h.q, outside),
+        None => a.test(x(s), outside),
+    }
 }
 
 /// The access width of node `n`, a load or store.
@@ -146,12 +184,16 @@ pub(super) fn assign_memos(block: &Block) -> Vec<Option<Memo>> {
                 return None;
             }
             let rs1 = n.inst.rs1.num();
-            let steps = !search
-                && rs1 != 0
-                && induction_stride(block, rs1).is_some_and(|s| s % access_width(n) == 0);
-            if steps && bounds < frame::MEMO_COUNT {
+            let stride = match induction_stride(block, rs1) {
+                _ if search || rs1 == 0 => None,
+                Some(Stride::Const(c)) if c % access_width(n) == 0 => Some(None),
+                Some(Stride::Reg(s)) => Some(Some(s)),
+                _ => None,
+            };
+            if let Some(stride) = stride.filter(|_| bounds < frame::MEMO_COUNT) {
                 bounds += 1;
-                Some(Memo::Bound(frame::BOUND_MEMOS + 24 * (bounds as i32 - 1)))
+                let at = frame::BOUND_MEMOS + 24 * (bounds as i32 - 1);
+                Some(Memo::Bound { at, stride })
             } else if tags < frame::MEMO_COUNT {
                 tags += 1;
                 Some(Memo::Tag(frame::MEMOS + 16 * (tags as i32 - 1)))
@@ -177,7 +219,7 @@ pub(super) fn enter_bound_memos(
     memos: &[Option<Memo>],
 ) -> Result<(), IcedError> {
     for (k, (n, memo)) in block.nodes.iter().zip(memos).enumerate() {
-        if let Some(Memo::Bound(at)) = *memo {
+        if let Some(Memo::Bound { at, stride }) = *memo {
             let width = access_width(n) as u8;
             // The address of the first iteration's access: the base's steps before it count.
             let rs1 = n.inst.rs1.num();
@@ -194,6 +236,10 @@ pub(super) fn enter_bound_memos(
             a.cmp(rcx, frame::slot(at + 16))?;
             a.lea(rcx, qword_ptr(rcx + past_the_page(width, &n.inst)))?;
             a.cmovne(rcx, rax)?;
+            if let Some(s) = stride {
+                test_stride(a, s, width)?;
+                a.cmovne(rcx, rax)?;
+            }
             a.mov(frame::slot(at), rcx)?;
         }
     }
@@ -374,7 +420,7 @@ impl Emitter<'_> {
         let back = self.a.create_label();
         let at = match memo {
             Memo::Tag(at) => memo_hit_test(&mut self.a, &inst, width, at, label, back)?,
-            Memo::Bound(at) => bound_hit_test(&mut self.a, &inst, at, label, back)?,
+            Memo::Bound { at, .. } => bound_hit_test(&mut self.a, &inst, at, label, back)?,
         };
         self.refills.push(Refill {
             memo,
@@ -395,7 +441,7 @@ impl Emitter<'_> {
         let a = &mut self.a;
         let at = match refill.memo {
             Memo::Tag(at) => at,
-            Memo::Bound(at) => {
+            Memo::Bound { at, .. } => {
                 // rcx = the masked address (rsi, the base of an unmapped register, is kept).
                 address(a, &inst, rcx)?;
                 a.and(rcx, tag_mask(refill.width))?;
@@ -408,7 +454,7 @@ impl Emitter<'_> {
         a.jne(refill.slow)?;
         a.mov(rax, qword_ptr(rax + TLB_ENTRY_ADDEND_OFFSET as i32))?;
         a.mov(frame::slot(at + 8), rax)?;
-        if let Memo::Bound(_) = refill.memo {
+        if let Memo::Bound { stride, .. } = refill.memo {
             // The page must be neither the first nor one of the last three (rcx - 4096 at
             // most 2^64 - 16384); else the bound stays 0.
             let mut near_end = a.create_label();
@@ -416,6 +462,18 @@ impl Emitter<'_> {
             a.cmp(rax, -16384)?;
             a.ja(near_end)?;
             a.mov(frame::slot(at + 16), rcx)?;
+            if let Some(s) = stride {
+                // A stride out of range: the tag holds, the bound stays 0.
+                let mut unbounded = a.create_label();
+                test_stride(a, s, refill.width)?;
+                a.jnz(unbounded)?;
+                a.add(rcx, past_the_page(refill.width, &inst))?;
+                a.mov(frame::slot(at), rcx)?;
+                a.jmp(refill.back)?;
+                a.set_label(&mut unbounded)?;
+                a.mov(frame::slot(at), 0)?;
+                return a.jmp(refill.back);
+            }
             a.add(rcx, past_the_page(refill.width, &inst))?;
             a.mov(frame::slot(at), rcx)?;
             a.jmp(refill.back)?;
