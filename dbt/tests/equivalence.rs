@@ -1470,6 +1470,71 @@ fn products_rounding_up_to_the_smallest_normal_underflow() {
     }
 }
 
+/// Double results stay in xmm registers until something else reads the hart: every kind of
+/// reader right after the arithmetic that wrote its operand (sign injection, compare, move,
+/// conversions, `fclass` through the helper, a store, a single-precision operation testing
+/// the boxing), and a slot reused while dirty (more registers than xmm registers).
+#[test]
+fn double_results_in_xmm_reach_every_reader() {
+    // Ordinary numbers: the fast paths.
+    let mut fregs: [u64; 32] = std::array::from_fn(|r| (1.25 + r as f64 * 0.75).to_bits());
+    fregs[30] = f64::MAX.to_bits();
+    fregs[31] = f64::NEG_INFINITY.to_bits();
+    let fp = |op: Op, rd: u8, rs1: u8, rs2: u8| Item::Inst(I(inst(op, rd, rs1, rs2, 0)));
+    let readers = [
+        fp(Op::FsgnjnD, 2, 1, 3),
+        fp(Op::FsgnjD, 2, 1, 1),
+        fp(Op::FeqD, 10, 1, 3),
+        fp(Op::FltD, 11, 3, 1),
+        fp(Op::FmvXD, 12, 1, 0),
+        fp(Op::FcvtLD, 13, 1, 0),
+        fp(Op::FcvtSD, 2, 1, 0),
+        fp(Op::FclassD, 14, 1, 0),
+        fp(Op::FaddS, 2, 1, 3),
+        Item::FpMem {
+            op: Op::Fsd,
+            reg: 1,
+            off: 64,
+        },
+    ];
+    let mut items = Vec::new();
+    for (k, reader) in readers.into_iter().enumerate() {
+        let k = k as u8;
+        items.push(fp(Op::FmulD, 1, 4 + k, 5 + k));
+        items.push(reader);
+        items.push(Item::FpMem {
+            op: Op::Fsd,
+            reg: 2,
+            off: 8 * i32::from(k),
+        });
+    }
+    // A dirty infinity meets its opposite: the invalid sum takes the helper's path, which
+    // must see the infinity (and raise NV), not the x86 NaN computed over it.
+    items.push(fp(Op::FmulD, 1, 30, 30));
+    items.push(fp(Op::FaddD, 1, 1, 31));
+    // Twenty results in fourteen slots, then all read back.
+    for r in 0..20 {
+        items.push(fp(Op::FaddD, r, r + 1, r + 2));
+    }
+    for r in 0..20 {
+        items.push(Item::FpMem {
+            op: Op::Fsd,
+            reg: r,
+            off: 8 * i32::from(r) - 400,
+        });
+    }
+    let case = Case {
+        items,
+        fregs,
+        threshold: 0,
+        ..directed_case()
+    };
+    let s = setup(&case, Env::Machine, Extensions::ALL).expect("assembles");
+    if let Err(e) = lockstep(&s, &engines(&case), &[1, 3, 7, 20_000]) {
+        panic!("{e}program:\n{}", listing(&s));
+    }
+}
+
 /// Runs `convert` then makes its result and the flags it raised visible (stored to the data
 /// region) and clears the flags, for each instruction of `converts`.
 fn run_conversions(converts: Vec<Inst>) {

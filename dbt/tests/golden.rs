@@ -135,7 +135,8 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
         ],
     );
     // FS is tested once per block and set Dirty once; MXCSR is reset once; the fadd reads
-    // ft1 from the xmm register the fmul left it in, and the fsd stores it from there.
+    // ft1 from the xmm register the fmul left it in, and the fsd stores it from there; the
+    // hart gets ft1 once, at the block's end.
     add(
         "fld_fmul_fadd_fsd",
         vec![
@@ -143,6 +144,16 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             fp(Op::FmulD, Dyn),
             inst(Op::FaddD, 1, 1, 3, 0),
             inst(Op::Fsd, 0, A1, 1, 8),
+        ],
+    );
+    // Double results stay in xmm registers (dirty) until something reads the hart: the
+    // fsgnjn and the block's end store them.
+    add(
+        "fmul_fsgnjn_dirty",
+        vec![
+            inst(Op::FmulD, 1, 4, 5, 0),
+            inst(Op::FaddD, 6, 1, 1, 0),
+            inst(Op::FsgnjnD, 2, 1, 3, 0),
         ],
     );
     add("amoadd_w", vec![inst(Op::AmoaddW, A0, A1, A2, 0)]);

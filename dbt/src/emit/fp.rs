@@ -76,6 +76,11 @@ impl Arith {
         )
     }
 
+    /// Whether a double-precision instruction of this operation reads singles (`fcvt.d.s`).
+    fn single_inputs(self) -> bool {
+        self == Arith::Widen
+    }
+
     /// The f registers `inst`, of this operation, reads.
     fn sources(self, inst: &Inst) -> Vec<u8> {
         let (rs1, rs2, rs3) = (inst.rs1.num(), inst.rs2.num(), inst.rs3.num());
@@ -268,6 +273,9 @@ fn mxcsr_scratch() -> AsmMemoryOperand {
     dword_ptr(rsp - 8)
 }
 
+/// Dirty slots of the [`XmmCache`]: xmm registers and the f registers whose values they hold.
+pub(crate) type Dirty = Vec<(AsmRegisterXmm, u8)>;
+
 /// The out-of-line path of node `k`: the helper, entered at `label`, continuing at `resume`.
 pub(crate) struct SlowPath {
     k: usize,
@@ -278,6 +286,8 @@ pub(crate) struct SlowPath {
     discard: Option<CodeLabel>,
     /// What the cache holds after the instruction: the helper's path reloads it.
     held: Vec<(AsmRegisterXmm, u8)>,
+    /// The dirty slots before the instruction: the path stores them first.
+    dirty: Dirty,
     /// Whether the instruction checked `frm` inline, which later ones then rely on: the path
     /// checks again before it rejoins.
     recheck: bool,
@@ -294,14 +304,19 @@ const XMMS: [AsmRegisterXmm; 16] = [
 
 /// The f registers that xmm registers hold at a point of a block, as the emitter goes, so
 /// that FP operations read their operands from registers rather than through store-to-load
-/// forwarding from the hart. Write-through: the hart always has every f register too, so exits
-/// and helpers need nothing. A helper call clobbers every xmm register: the paths of an FP
-/// instruction that call one reload the cache before rejoining, and a node that may call one
-/// on a path of its own (integer memory access, helper node) empties it.
+/// forwarding from the hart. Write-back for the results of double arithmetic and of `fld`: the
+/// hart gets them (the *dirty* slots) only when something else may read it: before an integer
+/// memory access, a helper node or an FP instruction that reads the hart, when the slot is
+/// reused, on the ways out of the block (the terminal, side exits) and at the start of every
+/// out-of-line path of an FP instruction, which calls the helper. Other results are written
+/// through. A helper call clobbers every xmm register: the paths of an FP instruction that
+/// call one reload the cache before rejoining, and a node that may call one on a path of its
+/// own (integer memory access, helper node) empties it.
 #[derive(Debug, Default)]
 pub(crate) struct XmmCache {
-    /// Per slot (xmm2 + slot): the f register and when it was last used (for eviction).
-    slots: [Option<(u8, u32)>; CACHE_SLOTS],
+    /// Per slot (xmm2 + slot): the f register, when it was last used (for eviction) and
+    /// whether the hart lacks its value (dirty).
+    slots: [Option<(u8, u32, bool)>; CACHE_SLOTS],
     clock: u32,
     /// The last node [`Emitter::float`] saw.
     last: Option<usize>,
@@ -316,12 +331,70 @@ impl XmmCache {
             .iter_mut()
             .enumerate()
             .find_map(|(i, s)| match s {
-                Some((held, used)) if *held == r => {
+                Some((held, used, _)) if *held == r => {
                     *used = clock;
                     Some(XMMS[i + 2])
                 }
                 _ => None,
             })
+    }
+
+    /// The slot [`Self::assign`] would give f register `r`.
+    fn slot_for(&self, r: u8) -> usize {
+        (0..CACHE_SLOTS)
+            .find(|&i| self.slots[i].is_some_and(|(held, _, _)| held == r))
+            .unwrap_or_else(|| {
+                (0..CACHE_SLOTS)
+                    .min_by_key(|&i| self.slots[i].map_or(0, |(_, used, _)| used))
+                    .expect("slots")
+            })
+    }
+
+    /// The dirty register [`Self::assign`] would evict to give a slot to `r`, if any.
+    fn dirty_victim(&self, r: u8) -> Option<(AsmRegisterXmm, u8)> {
+        let i = self.slot_for(r);
+        match self.slots[i] {
+            Some((held, _, true)) if held != r => Some((XMMS[i + 2], held)),
+            _ => None,
+        }
+    }
+
+    /// Whether f register `r` is held and dirty.
+    fn is_dirty(&self, r: u8) -> bool {
+        self.slots
+            .iter()
+            .flatten()
+            .any(|&(held, _, dirty)| held == r && dirty)
+    }
+
+    /// Marks f register `r`, which must be held, dirty.
+    fn mark_dirty(&mut self, r: u8) {
+        self.set_dirty(r, true);
+    }
+
+    /// Marks f register `r` clean (the hart has its value).
+    fn mark_clean(&mut self, r: u8) {
+        self.set_dirty(r, false);
+    }
+
+    fn set_dirty(&mut self, r: u8, dirty: bool) {
+        for s in self.slots.iter_mut().flatten() {
+            if s.0 == r {
+                s.2 = dirty;
+            }
+        }
+    }
+
+    /// The dirty slots: the xmm registers and the f registers whose values they hold.
+    pub(super) fn dirty(&self) -> Dirty {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Some((r, _, true)) => Some((XMMS[i + 2], *r)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The xmm register to hold f register `r` from now on: its own, a free one or the least
@@ -330,17 +403,15 @@ impl XmmCache {
         if let Some(x) = self.lookup(r) {
             return x;
         }
-        let slot = (0..CACHE_SLOTS)
-            .min_by_key(|&i| self.slots[i].map_or(0, |(_, used)| used))
-            .expect("slots");
-        self.slots[slot] = Some((r, self.clock));
+        let slot = self.slot_for(r);
+        self.slots[slot] = Some((r, self.clock, false));
         XMMS[slot + 2]
     }
 
     /// Forgets f register `r` (written where the cache does not follow).
     fn forget(&mut self, r: u8) {
         for s in &mut self.slots {
-            if s.is_some_and(|(held, _)| held == r) {
+            if s.is_some_and(|(held, _, _)| held == r) {
                 *s = None;
             }
         }
@@ -350,7 +421,7 @@ impl XmmCache {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.map(|(r, _)| (XMMS[i + 2], r)))
+            .filter_map(|(i, s)| s.map(|(r, _, _)| (XMMS[i + 2], r)))
             .collect()
     }
 }
@@ -389,6 +460,24 @@ impl Emitter<'_> {
             self.float_cache = XmmCache::default();
         }
         self.float_cache.last = Some(k);
+        // Only double arithmetic and loads and stores read f registers through the cache.
+        let through_cache = match op {
+            FloatOp::Arith(arith) => double && !arith.single_inputs(),
+            FloatOp::Load | FloatOp::Store => true,
+            _ => false,
+        };
+        if !through_cache {
+            self.flush_floats()?;
+        }
+        // The slot a double result takes, stored first if another register's dirty value
+        // is there: the slow path below must find the dirty slots as they were.
+        if double && matches!(op, FloatOp::Arith(_) | FloatOp::Load) && writes_f(&inst) {
+            if let Some((x, r)) = self.float_cache.dirty_victim(inst.rd.num()) {
+                self.a.movsd_2(f(r), x)?;
+                self.float_cache.mark_clean(r);
+            }
+        }
+        let dirty = self.float_cache.dirty();
         let first_fp = !self.block.nodes[..k].iter().any(|n| is_fp(&n.inst));
         // fsgnj.d and the moves cannot fail but for FS Off.
         let may_fail = first_fp
@@ -432,6 +521,7 @@ impl Emitter<'_> {
                 resume,
                 discard,
                 held: self.float_cache.held(),
+                dirty,
                 recheck: self.frm_is_rne && !rne_before,
             });
         }
@@ -486,9 +576,11 @@ impl Emitter<'_> {
             self.frm_is_rne = true;
         }
         // Straight into rd's xmm register, unless that is an operand read after the first
-        // (a NaN result there is harmless: the helper's path reloads the cache).
+        // or holds a dirty value, which the helper's path stores (a NaN result there is
+        // harmless: that path reloads the cache).
+        let dirty = self.float_cache.is_dirty(inst.rd.num());
         let dst = match rd_xmm {
-            Some(x) if !srcs[1..].iter().any(|s| matches!(s, Src::X(y) if *y == x)) => x,
+            Some(x) if !dirty && !srcs[1..].iter().any(|s| matches!(s, Src::X(y) if *y == x)) => x,
             _ => xmm0,
         };
         compute(a, arith, double, srcs, dst)?;
@@ -496,9 +588,14 @@ impl Emitter<'_> {
         // does a NaN operand).
         ucomis(a, double, dst, dst)?;
         a.jp(slow)?;
-        store_result(a, inst, double, dst)?;
-        if let Some(x) = rd_xmm.filter(|&x| x != dst) {
-            a.movaps(x, xmm0)?;
+        match rd_xmm {
+            Some(x) => {
+                if x != dst {
+                    a.movaps(x, xmm0)?;
+                }
+                self.float_cache.mark_dirty(inst.rd.num());
+            }
+            None => store_result(a, inst, double, dst)?,
         }
         Ok(())
     }
@@ -764,7 +861,8 @@ impl Emitter<'_> {
             (false, true) => {
                 let x = cached.expect("assigned");
                 a.movsd_2(x, qword_ptr(at))?;
-                a.movsd_2(f(rd), x)
+                self.float_cache.mark_dirty(rd);
+                Ok(())
             }
             (false, false) => {
                 a.mov(eax, dword_ptr(at))?;
@@ -796,6 +894,9 @@ impl Emitter<'_> {
             self.a.ldmxcsr(mxcsr_scratch())?;
         }
         self.here(slow.label)?;
+        for &(x, r) in &slow.dirty {
+            self.a.movsd_2(f(r), x)?;
+        }
         self.call_helper(slow.k)?;
         for (x, r) in slow.held {
             self.a.movsd_2(x, f(r))?;
@@ -813,7 +914,24 @@ impl Emitter<'_> {
         }
         let next = node.pc + node.inst.size();
         let exit = self.a.create_label();
-        self.side_exit(slow.k, exit, next)
+        self.side_exit(slow.k, exit, next, Vec::new())
+    }
+
+    /// Stores the dirty slots of the cache in the hart, in line.
+    pub(super) fn flush_floats(&mut self) -> Result<(), IcedError> {
+        for (x, r) in self.float_cache.dirty() {
+            self.a.movsd_2(f(r), x)?;
+            self.float_cache.mark_clean(r);
+        }
+        Ok(())
+    }
+
+    /// Stores the given dirty slots in the hart (on an out-of-line path).
+    pub(super) fn store_dirty(&mut self, dirty: &[(AsmRegisterXmm, u8)]) -> Result<(), IcedError> {
+        for &(x, r) in dirty {
+            self.a.movsd_2(f(r), x)?;
+        }
+        Ok(())
     }
 }
 

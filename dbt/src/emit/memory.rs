@@ -23,7 +23,7 @@
 
 use iced_x86::code_asm::*;
 use iced_x86::IcedError;
-use ospite_isa::{Class, Inst, Op};
+use ospite_isa::{Class, Inst, Op, RegFile};
 use ospite_mmu::tlb::{
     FAST_ENTRIES, TLB_ENTRY_ADDEND_OFFSET, TLB_ENTRY_SIZE, TLB_ENTRY_TAG_OFFSET,
 };
@@ -75,11 +75,12 @@ pub(super) enum Memo {
     Bound { at: i32, stride: Option<u8> },
 }
 
-/// Whether `n` may write `x[r]` (conservatively: any node whose `rd` field names it).
+/// Whether `n` may write `x[r]` (conservatively: any node whose `rd` field names it, unless
+/// that field is an f register).
 fn writes(n: &Node, r: u8) -> bool {
     match n.kind {
         NodeKind::Const { rd, .. } => rd == r,
-        _ => n.inst.rd.num() == r,
+        _ => n.inst.rd.num() == r && n.inst.op.info().fmt.operands().rd != RegFile::F,
     }
 }
 
@@ -171,30 +172,40 @@ fn is_search(block: &Block) -> bool {
 }
 
 /// The page memos of a self-loop `block`, for each load and store in order while there are
-/// slots: a bound memo where its base register steps up by a multiple of its width (unless
-/// the loop is a search), else a tag memo.
+/// slots: a bound memo where its base register steps up by a multiple of its width, else a tag
+/// memo. Bound memos only when there are at most [`frame::BOUND_MEMO_COUNT`] such accesses and
+/// the loop is not a search: each entry into the loop sets every bound afresh, which costs
+/// more than the bounds save in the few iterations of a search, or of a loop with many
+/// accesses (a long iteration, of which the tests are a small part, in loops seen run few
+/// times, as n-body's inner one).
 pub(super) fn assign_memos(block: &Block) -> Vec<Option<Memo>> {
-    let (mut tags, mut bounds) = (0, 0);
     let search = is_search(block);
-    block
+    let strides: Vec<Option<Option<u8>>> = block
         .nodes
         .iter()
         .map(|n| {
-            if !accesses_memory(n) {
+            let rs1 = n.inst.rs1.num();
+            if !accesses_memory(n) || search || rs1 == 0 {
                 return None;
             }
-            let rs1 = n.inst.rs1.num();
-            let stride = match induction_stride(block, rs1) {
-                _ if search || rs1 == 0 => None,
-                Some(Stride::Const(c)) if c % access_width(n) == 0 => Some(None),
-                Some(Stride::Reg(s)) => Some(Some(s)),
-                _ => None,
-            };
-            if let Some(stride) = stride.filter(|_| bounds < frame::MEMO_COUNT) {
+            match induction_stride(block, rs1)? {
+                Stride::Const(c) => (c % access_width(n) == 0).then_some(None),
+                Stride::Reg(s) => Some(Some(s)),
+            }
+        })
+        .collect();
+    let bounded = strides.iter().flatten().count() <= frame::BOUND_MEMO_COUNT;
+    let (mut tags, mut bounds) = (0, 0);
+    block
+        .nodes
+        .iter()
+        .zip(strides)
+        .map(|(n, stride)| {
+            if let Some(stride) = stride.filter(|_| bounded) {
                 bounds += 1;
-                let at = frame::BOUND_MEMOS + 24 * (bounds as i32 - 1);
+                let at = frame::BOUND_MEMOS + 24 * (bounds - 1);
                 Some(Memo::Bound { at, stride })
-            } else if tags < frame::MEMO_COUNT {
+            } else if accesses_memory(n) && tags < frame::MEMO_COUNT {
                 tags += 1;
                 Some(Memo::Tag(frame::MEMOS + 16 * (tags as i32 - 1)))
             } else {

@@ -255,12 +255,14 @@ pub(crate) mod frame {
     /// The register page memos (see `memory`): for loads, then for stores, one pair of a TLB
     /// tag and its addend per guest register, 16 bytes each.
     pub(crate) const REGISTER_MEMOS: i32 = MEMOS + 16 * MEMO_COUNT as i32;
-    /// The bound memos of self-loops' loads and stores (see `memory`): [`MEMO_COUNT`] triples
-    /// of a bound, an addend and a tag; each entry into a loop sets its own bounds.
+    /// The bound memos of self-loops' loads and stores (see `memory`): [`BOUND_MEMO_COUNT`]
+    /// triples of a bound, an addend and a tag; each entry into a loop sets its own bounds.
     pub(crate) const BOUND_MEMOS: i32 = REGISTER_MEMOS + 2 * 32 * 16;
+    /// How many bound memos a self-loop may have.
+    pub(crate) const BOUND_MEMO_COUNT: usize = 4;
     /// The frame's size: with the trampoline's six pushes and the return address, `rsp` stays
     /// 16-byte aligned for helper calls.
-    pub(crate) const SIZE: i32 = BOUND_MEMOS + 24 * MEMO_COUNT as i32;
+    pub(crate) const SIZE: i32 = BOUND_MEMOS + 24 * BOUND_MEMO_COUNT as i32;
 
     /// The offset of the register page memo of guest register `r` for loads or for stores.
     pub(crate) fn register_memo(r: u8, store: bool) -> i32 {
@@ -285,8 +287,8 @@ pub(crate) struct Emitter<'a> {
     float_paths: Vec<fp::SlowPath>,
     /// Page memo refills, out of line too.
     refills: Vec<memory::Refill>,
-    /// Side exits (node, entry, target), out of line too.
-    side_exits: Vec<(usize, CodeLabel, u64)>,
+    /// Side exits (node, entry, target, the f registers to store first), out of line too.
+    side_exits: Vec<(usize, CodeLabel, u64, fp::Dirty)>,
     /// The f registers xmm registers hold at this point of the block.
     float_cache: fp::XmmCache,
     /// Where a self-loop keeps guest registers while it iterates (`None`: the static map).
@@ -584,6 +586,10 @@ impl<'a> Emitter<'a> {
             ) {
                 words::complete_all(&mut self.a)?;
             }
+            if matches!(node.kind, NodeKind::Memory | NodeKind::Helper) {
+                // They may call a helper, which reads the hart and clobbers xmm registers.
+                self.flush_floats()?;
+            }
             match node.kind {
                 NodeKind::Native => {
                     let pending = words::prepare(&mut self.a, &node.inst)?;
@@ -626,12 +632,14 @@ impl<'a> Emitter<'a> {
                     let exit = self.a.create_label();
                     self.branch_compare(node.inst.rs1.num(), node.inst.rs2.num())?;
                     self.jump_if(cond, false, exit)?;
-                    self.side_exits.push((k, exit, target));
+                    let dirty = self.float_cache.dirty();
+                    self.side_exits.push((k, exit, target, dirty));
                 }
                 NodeKind::Nop | NodeKind::Terminal => {}
             }
         }
         words::complete_all(&mut self.a)?;
+        self.flush_floats()?;
         if self.is_self_loop() {
             self.loop_terminal(top)?;
         } else {
@@ -782,8 +790,15 @@ impl<'a> Emitter<'a> {
 
     /// Side exit of node `k`, entered at `exit`: gives back the budget of the instructions
     /// after it, puts the static map back and leaves for `target`.
-    fn side_exit(&mut self, k: usize, exit: CodeLabel, target: u64) -> Result<(), IcedError> {
+    fn side_exit(
+        &mut self,
+        k: usize,
+        exit: CodeLabel,
+        target: u64,
+        dirty: fp::Dirty,
+    ) -> Result<(), IcedError> {
         self.here(exit)?;
+        self.store_dirty(&dirty)?;
         let unused = self.block.len() - k as u64 - 1;
         if unused > 0 {
             self.a.add(BUDGET, unused as i32)?;
@@ -798,8 +813,8 @@ impl<'a> Emitter<'a> {
 
     /// TLB-miss paths and side exits.
     fn out_of_line(&mut self) -> Result<(), IcedError> {
-        for (k, exit, target) in std::mem::take(&mut self.side_exits) {
-            self.side_exit(k, exit, target)?;
+        for (k, exit, target, dirty) in std::mem::take(&mut self.side_exits) {
+            self.side_exit(k, exit, target, dirty)?;
         }
         for refill in std::mem::take(&mut self.refills) {
             self.refill(refill)?;
