@@ -5,10 +5,11 @@
 //! at the flags it raises: they gather in MXCSR, sticky, and reach `fflags` whenever control
 //! leaves translated code, at a helper call (before the interpreter runs an instruction, which
 //! may read `fflags`) and at the return to the runtime. x86 raises them as RISC-V does for the
-//! results translated code keeps (not NaNs): PE is NX, UE is UF (both detect tininess after
-//! rounding, and a masked underflow is flagged only when also inexact), OE is OF and ZE is DZ.
-//! IE and DE are dropped: an invalid operation gives a NaN, which translated code hands to the
-//! interpreter's semantics (which raise NV), and RISC-V has no denormal-operand flag.
+//! operations translated code does on the host: PE is NX, UE is UF (both detect tininess after
+//! rounding, and a masked underflow is flagged only when also inexact), OE is OF, ZE is DZ, and
+//! IE is NV (an invalid operation, or a signalling NaN operand; where x86 raises it and RISC-V
+//! does not, as for a conversion out of range, translated code puts MXCSR back and hands the
+//! instruction to the interpreter). DE is dropped: RISC-V has no denormal-operand flag.
 
 use std::arch::asm;
 
@@ -40,13 +41,14 @@ pub(crate) fn take_fflags() -> u64 {
     fflags_of(csr)
 }
 
-/// MXCSR's PE, UE, OE and ZE as `fflags`' NX, UF, OF and DZ.
+/// MXCSR's PE, UE, OE, ZE and IE as `fflags`' NX, UF, OF, DZ and NV.
 fn fflags_of(csr: u32) -> u64 {
     const PE: u32 = 0x20;
     const UE: u32 = 0x10;
     const OE: u32 = 0x08;
     const ZE: u32 = 0x04;
-    [(PE, 1), (UE, 2), (OE, 4), (ZE, 8)]
+    const IE: u32 = 0x01;
+    [(PE, 1), (UE, 2), (OE, 4), (ZE, 8), (IE, 16)]
         .iter()
         .filter(|(bit, _)| csr & bit != 0)
         .map(|(_, flag)| flag)
@@ -58,13 +60,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flags_map_to_fflags_and_invalid_and_denormal_are_dropped() {
+    fn flags_map_to_fflags_and_denormal_is_dropped() {
         assert_eq!(fflags_of(CLEAN), 0);
         assert_eq!(fflags_of(CLEAN | 0x20), 1);
         assert_eq!(fflags_of(CLEAN | 0x30), 3);
         assert_eq!(fflags_of(CLEAN | 0x28), 5);
         assert_eq!(fflags_of(CLEAN | 0x04), 8);
-        assert_eq!(fflags_of(CLEAN | 0x03), 0);
+        assert_eq!(fflags_of(CLEAN | 0x03), 16);
+        assert_eq!(fflags_of(CLEAN | 0x02), 0);
     }
 
     #[test]

@@ -156,6 +156,12 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::FsgnjnD, 2, 1, 3, 0),
         ],
     );
+    // A double difference may be x86's NaN: made canonical before the fsd stores it, and
+    // before the block's end stores it in the hart (the fix out of line).
+    add(
+        "fsub_d_fsd_canonical",
+        vec![inst(Op::FsubD, 3, 1, 2, 0), inst(Op::Fsd, 0, A1, 3, 8)],
+    );
     add("amoadd_w", vec![inst(Op::AmoaddW, A0, A1, A2, 0)]);
     add("lr_d", vec![inst(Op::LrD, A0, A1, 0, 0)]);
     add("sc_d", vec![inst(Op::ScD, A0, A1, A2, 0)]);

@@ -273,9 +273,6 @@ fn mxcsr_scratch() -> AsmMemoryOperand {
     dword_ptr(rsp - 8)
 }
 
-/// Dirty slots of the [`XmmCache`]: xmm registers and the f registers whose values they hold.
-pub(crate) type Dirty = Vec<(AsmRegisterXmm, u8)>;
-
 /// The out-of-line path of node `k`: the helper, entered at `label`, continuing at `resume`.
 pub(crate) struct SlowPath {
     k: usize,
@@ -312,15 +309,50 @@ const XMMS: [AsmRegisterXmm; 16] = [
 /// through. A helper call clobbers every xmm register: the paths of an FP instruction that
 /// call one reload the cache before rejoining, and a node that may call one on a path of its
 /// own (integer memory access, helper node) empties it.
+///
+/// The result of a double add, subtract, multiply, divide or square root is not tested for a
+/// NaN where it is computed: x86 raises exactly RISC-V's flags for these (invalid for the same
+/// operations and for signalling NaN operands, nothing else with a NaN), and only the NaN it
+/// gives differs from RISC-V's canonical one. Such a slot may hold a *raw* NaN, which other
+/// arithmetic may take as it is (a NaN operand gives a NaN, quiet, with no flag either way);
+/// it is made the canonical NaN before its bits are seen: when it is stored in the hart or
+/// in memory.
 #[derive(Debug, Default)]
 pub(crate) struct XmmCache {
-    /// Per slot (xmm2 + slot): the f register, when it was last used (for eviction) and
-    /// whether the hart lacks its value (dirty).
-    slots: [Option<(u8, u32, bool)>; CACHE_SLOTS],
+    /// Per slot (xmm2 + slot).
+    slots: [Option<Slot>; CACHE_SLOTS],
     clock: u32,
     /// The last node [`Emitter::float`] saw.
     last: Option<usize>,
 }
+
+/// What a slot of the [`XmmCache`] holds.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// The f register.
+    reg: u8,
+    /// When it was last used (for eviction).
+    used: u32,
+    /// Whether the hart lacks its value.
+    dirty: bool,
+    /// Whether it may be a NaN other than the canonical one, from x86 arithmetic.
+    raw: bool,
+}
+
+/// A dirty slot: the xmm register, the f register whose value it holds and whether that may
+/// be a raw NaN (see [`XmmCache`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pending {
+    x: AsmRegisterXmm,
+    reg: u8,
+    raw: bool,
+}
+
+/// Dirty slots of the [`XmmCache`].
+pub(crate) type Dirty = Vec<Pending>;
+
+/// RISC-V's canonical NaN, double.
+const CANONICAL_NAN: u64 = 0x7ff8_0000_0000_0000;
 
 impl XmmCache {
     /// The xmm register holding f register `r`, if any.
@@ -331,8 +363,8 @@ impl XmmCache {
             .iter_mut()
             .enumerate()
             .find_map(|(i, s)| match s {
-                Some((held, used, _)) if *held == r => {
-                    *used = clock;
+                Some(slot) if slot.reg == r => {
+                    slot.used = clock;
                     Some(XMMS[i + 2])
                 }
                 _ => None,
@@ -342,56 +374,77 @@ impl XmmCache {
     /// The slot [`Self::assign`] would give f register `r`.
     fn slot_for(&self, r: u8) -> usize {
         (0..CACHE_SLOTS)
-            .find(|&i| self.slots[i].is_some_and(|(held, _, _)| held == r))
+            .find(|&i| self.slots[i].is_some_and(|s| s.reg == r))
             .unwrap_or_else(|| {
                 (0..CACHE_SLOTS)
-                    .min_by_key(|&i| self.slots[i].map_or(0, |(_, used, _)| used))
+                    .min_by_key(|&i| self.slots[i].map_or(0, |s| s.used))
                     .expect("slots")
             })
     }
 
     /// The dirty register [`Self::assign`] would evict to give a slot to `r`, if any.
-    fn dirty_victim(&self, r: u8) -> Option<(AsmRegisterXmm, u8)> {
+    fn dirty_victim(&self, r: u8) -> Option<Pending> {
         let i = self.slot_for(r);
         match self.slots[i] {
-            Some((held, _, true)) if held != r => Some((XMMS[i + 2], held)),
+            Some(s) if s.dirty && s.reg != r => Some(Pending {
+                x: XMMS[i + 2],
+                reg: s.reg,
+                raw: s.raw,
+            }),
             _ => None,
         }
     }
 
     /// Whether f register `r` is held and dirty.
     fn is_dirty(&self, r: u8) -> bool {
-        self.slots
-            .iter()
-            .flatten()
-            .any(|&(held, _, dirty)| held == r && dirty)
+        self.slots.iter().flatten().any(|s| s.reg == r && s.dirty)
     }
 
-    /// Marks f register `r`, which must be held, dirty.
-    fn mark_dirty(&mut self, r: u8) {
-        self.set_dirty(r, true);
+    /// Whether f register `r` is held and may be a raw NaN.
+    fn is_raw(&self, r: u8) -> bool {
+        self.slots.iter().flatten().any(|s| s.reg == r && s.raw)
     }
 
-    /// Marks f register `r` clean (the hart has its value).
+    /// Marks f register `r`, which must be held, dirty; `raw` if it may be a raw NaN.
+    fn mark_dirty(&mut self, r: u8, raw: bool) {
+        self.update(r, |s| {
+            s.dirty = true;
+            s.raw = raw;
+        });
+    }
+
+    /// Marks f register `r` clean (the hart has its value, not raw).
     fn mark_clean(&mut self, r: u8) {
-        self.set_dirty(r, false);
+        self.update(r, |s| {
+            s.dirty = false;
+            s.raw = false;
+        });
     }
 
-    fn set_dirty(&mut self, r: u8, dirty: bool) {
+    /// Marks f register `r` as not a raw NaN (its slot was made canonical).
+    fn mark_canonical(&mut self, r: u8) {
+        self.update(r, |s| s.raw = false);
+    }
+
+    fn update(&mut self, r: u8, f: impl Fn(&mut Slot)) {
         for s in self.slots.iter_mut().flatten() {
-            if s.0 == r {
-                s.2 = dirty;
+            if s.reg == r {
+                f(s);
             }
         }
     }
 
-    /// The dirty slots: the xmm registers and the f registers whose values they hold.
+    /// The dirty slots.
     pub(super) fn dirty(&self) -> Dirty {
         self.slots
             .iter()
             .enumerate()
             .filter_map(|(i, s)| match s {
-                Some((r, _, true)) => Some((XMMS[i + 2], *r)),
+                Some(s) if s.dirty => Some(Pending {
+                    x: XMMS[i + 2],
+                    reg: s.reg,
+                    raw: s.raw,
+                }),
                 _ => None,
             })
             .collect()
@@ -404,14 +457,19 @@ impl XmmCache {
             return x;
         }
         let slot = self.slot_for(r);
-        self.slots[slot] = Some((r, self.clock, false));
+        self.slots[slot] = Some(Slot {
+            reg: r,
+            used: self.clock,
+            dirty: false,
+            raw: false,
+        });
         XMMS[slot + 2]
     }
 
     /// Forgets f register `r` (written where the cache does not follow).
     fn forget(&mut self, r: u8) {
         for s in &mut self.slots {
-            if s.is_some_and(|(held, _, _)| held == r) {
+            if s.is_some_and(|s| s.reg == r) {
                 *s = None;
             }
         }
@@ -421,7 +479,7 @@ impl XmmCache {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.map(|(r, _, _)| (XMMS[i + 2], r)))
+            .filter_map(|(i, s)| s.map(|s| (XMMS[i + 2], s.reg)))
             .collect()
     }
 }
@@ -472,9 +530,8 @@ impl Emitter<'_> {
         // The slot a double result takes, stored first if another register's dirty value
         // is there: the slow path below must find the dirty slots as they were.
         if double && matches!(op, FloatOp::Arith(_) | FloatOp::Load) && writes_f(&inst) {
-            if let Some((x, r)) = self.float_cache.dirty_victim(inst.rd.num()) {
-                self.a.movsd_2(f(r), x)?;
-                self.float_cache.mark_clean(r);
+            if let Some(victim) = self.float_cache.dirty_victim(inst.rd.num()) {
+                self.flush_one(victim)?;
             }
         }
         let dirty = self.float_cache.dirty();
@@ -584,16 +641,21 @@ impl Emitter<'_> {
             _ => xmm0,
         };
         compute(a, arith, double, srcs, dst)?;
-        // A NaN compares unordered with itself (every invalid operation gives one, and so
-        // does a NaN operand).
-        ucomis(a, double, dst, dst)?;
-        a.jp(slow)?;
+        // A double result kept in the cache may stay a raw NaN (see `XmmCache`), but for
+        // fused multiply-adds and `fcvt.d.s`, whose NaN cases the helper does.
+        let raw = rd_xmm.is_some() && !arith.is_fused() && arith != Arith::Widen;
+        if !raw {
+            // A NaN compares unordered with itself (every invalid operation gives one, and
+            // so does a NaN operand).
+            ucomis(a, double, dst, dst)?;
+            a.jp(slow)?;
+        }
         match rd_xmm {
             Some(x) => {
                 if x != dst {
                     a.movaps(x, xmm0)?;
                 }
-                self.float_cache.mark_dirty(inst.rd.num());
+                self.float_cache.mark_dirty(inst.rd.num(), raw);
             }
             None => store_result(a, inst, double, dst)?,
         }
@@ -846,6 +908,13 @@ impl Emitter<'_> {
         let inst = &self.block.nodes[k].inst;
         let store = op == FloatOp::Store;
         let width = if double { 8 } else { 4 };
+        let rs2 = inst.rs2.num();
+        if store && self.float_cache.is_raw(rs2) {
+            let x = self.float_cache.lookup(rs2).expect("held");
+            self.canonicalize(x)?;
+            self.float_cache.mark_canonical(rs2);
+        }
+        let inst = &self.block.nodes[k].inst;
         let at = self.hit_test(k, store, width, slow)?;
         let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         let cached = if store {
@@ -861,7 +930,7 @@ impl Emitter<'_> {
             (false, true) => {
                 let x = cached.expect("assigned");
                 a.movsd_2(x, qword_ptr(at))?;
-                self.float_cache.mark_dirty(rd);
+                self.float_cache.mark_dirty(rd, false);
                 Ok(())
             }
             (false, false) => {
@@ -894,9 +963,7 @@ impl Emitter<'_> {
             self.a.ldmxcsr(mxcsr_scratch())?;
         }
         self.here(slow.label)?;
-        for &(x, r) in &slow.dirty {
-            self.a.movsd_2(f(r), x)?;
-        }
+        self.store_dirty(&slow.dirty)?;
         self.call_helper(slow.k)?;
         for (x, r) in slow.held {
             self.a.movsd_2(x, f(r))?;
@@ -919,17 +986,60 @@ impl Emitter<'_> {
 
     /// Stores the dirty slots of the cache in the hart, in line.
     pub(super) fn flush_floats(&mut self) -> Result<(), IcedError> {
-        for (x, r) in self.float_cache.dirty() {
-            self.a.movsd_2(f(r), x)?;
-            self.float_cache.mark_clean(r);
+        for pending in self.float_cache.dirty() {
+            self.flush_one(pending)?;
         }
         Ok(())
     }
 
-    /// Stores the given dirty slots in the hart (on an out-of-line path).
-    pub(super) fn store_dirty(&mut self, dirty: &[(AsmRegisterXmm, u8)]) -> Result<(), IcedError> {
-        for &(x, r) in dirty {
-            self.a.movsd_2(f(r), x)?;
+    /// Stores one dirty slot in the hart, in line (a raw NaN made canonical first).
+    fn flush_one(&mut self, pending: Pending) -> Result<(), IcedError> {
+        if pending.raw {
+            self.canonicalize(pending.x)?;
+        }
+        self.a.movsd_2(f(pending.reg), pending.x)?;
+        self.float_cache.mark_clean(pending.reg);
+        Ok(())
+    }
+
+    /// Makes xmm register `x` the canonical NaN if it holds a NaN: the test in line, the fix
+    /// out of line.
+    fn canonicalize(&mut self, x: AsmRegisterXmm) -> Result<(), IcedError> {
+        let fix = self.a.create_label();
+        let mut back = self.a.create_label();
+        self.a.ucomisd(x, x)?;
+        self.a.jp(fix)?;
+        self.a.set_label(&mut back)?;
+        self.a.zero_bytes()?;
+        self.nan_fixes.push((fix, back, x));
+        Ok(())
+    }
+
+    /// The out-of-line part of [`Self::canonicalize`].
+    pub(super) fn nan_fix(
+        &mut self,
+        (fix, back, x): (CodeLabel, CodeLabel, AsmRegisterXmm),
+    ) -> Result<(), IcedError> {
+        self.here(fix)?;
+        self.a.mov(rax, CANONICAL_NAN)?;
+        self.a.movq(x, rax)?;
+        self.a.jmp(back)
+    }
+
+    /// Stores the given dirty slots in the hart, on an out-of-line path (raw NaNs made
+    /// canonical there). Uses `rax`.
+    pub(super) fn store_dirty(&mut self, dirty: &[Pending]) -> Result<(), IcedError> {
+        for p in dirty {
+            if p.raw {
+                let mut number = self.a.create_label();
+                self.a.ucomisd(p.x, p.x)?;
+                self.a.jnp(number)?;
+                self.a.mov(rax, CANONICAL_NAN)?;
+                self.a.movq(p.x, rax)?;
+                self.a.set_label(&mut number)?;
+                self.a.zero_bytes()?;
+            }
+            self.a.movsd_2(f(p.reg), p.x)?;
         }
         Ok(())
     }

@@ -287,6 +287,8 @@ pub(crate) struct Emitter<'a> {
     float_paths: Vec<fp::SlowPath>,
     /// Page memo refills, out of line too.
     refills: Vec<memory::Refill>,
+    /// Fixes of raw NaNs (entry, way back, the xmm register), out of line too.
+    nan_fixes: Vec<(CodeLabel, CodeLabel, AsmRegisterXmm)>,
     /// Side exits (node, entry, target, the f registers to store first), out of line too.
     side_exits: Vec<(usize, CodeLabel, u64, fp::Dirty)>,
     /// The f registers xmm registers hold at this point of the block.
@@ -319,6 +321,7 @@ impl<'a> Emitter<'a> {
             deferred: Vec::new(),
             float_paths: Vec::new(),
             refills: Vec::new(),
+            nan_fixes: Vec::new(),
             side_exits: Vec::new(),
             float_cache: fp::XmmCache::default(),
             loop_map: None,
@@ -818,6 +821,9 @@ impl<'a> Emitter<'a> {
         }
         for refill in std::mem::take(&mut self.refills) {
             self.refill(refill)?;
+        }
+        for fix in std::mem::take(&mut self.nan_fixes) {
+            self.nan_fix(fix)?;
         }
         for slow in std::mem::take(&mut self.deferred) {
             self.slow_path(slow)?;
