@@ -8,7 +8,7 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_NEXT,
+    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_RAN_OUT,
     CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
@@ -653,8 +653,12 @@ impl<B: Bus> Interpreter<B> {
         let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
-        let env = Env { bus, modes };
         let cache = &self.cache;
+        let env = Env {
+            bus,
+            modes,
+            code_filter: cache.code_filter(),
+        };
         let full = cache.jumps.block(j);
         let block = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
         // Instructions of earlier runs of a loop that jumps back to the block's start (all
@@ -662,30 +666,30 @@ impl<B: Bus> Interpreter<B> {
         let mut done = 0;
         let start = hart.pc;
         let at = |off: u16| start.wrapping_add(u64::from(off));
-        let mut next = 0;
+        let mut from = 0;
         loop {
-            // Straight-line code: one call and one test per instruction.
-            let (d, out) = loop {
-                let Some(d) = block.get(next) else {
-                    // The block ran out (the budget, or the page's end) after a plain
-                    // instruction or a store.
-                    if let Some(last) = block.last() {
-                        hart.pc = at(last.next_off);
-                    }
-                    retire_n(hart, next as u64);
-                    return (done + next as u64, Exit::Done);
-                };
-                next += 1;
-                let out = (d.exec)(hart, &env, d);
-                if out.code != CODE_NEXT {
-                    break (d, out);
+            // Straight-line code: the handlers run each other (see `exec::handlers`) until
+            // something stops the run.
+            let Some(first) = block.get(from) else {
+                // Nothing left after a store that went on (the budget, or the page's end).
+                if let Some(last) = block.last() {
+                    hart.pc = at(last.next_off);
                 }
+                retire_n(hart, from as u64);
+                return (done + from as u64, Exit::Done);
             };
+            let out = (first.exec)(hart, &env, first, block, from);
+            let i = out.index();
+            let d = &block[i];
             // Attempted so far, `d` included.
-            let n = next as u64;
-            // Opaque to the optimizer, which would otherwise merge the test above into this
-            // match and dispatch every instruction through its jump table.
-            let exit = match std::hint::black_box(out.code) {
+            let n = i as u64 + 1;
+            let exit = match out.kind() {
+                // The block ran out (the budget, or the page's end) after a plain instruction
+                // or a store.
+                CODE_RAN_OUT => {
+                    hart.pc = at(d.next_off);
+                    Exit::Done
+                }
                 // A loop back to the block's start runs it again at once, as another block
                 // would be run (it counts as one for the look at interrupts), while the whole
                 // block fits in the budget.
@@ -698,13 +702,15 @@ impl<B: Bus> Interpreter<B> {
                     retire_n(hart, n);
                     done += n;
                     *unchecked -= 1;
-                    next = 0;
+                    from = 0;
                     continue;
                 }
                 CODE_JUMPED => Exit::Done,
-                // A store to RAM: only its own bytes can have been cached code.
+                // A store to RAM in a page that may hold cached code: only its own bytes can
+                // have been cached code.
                 CODE_STORED => {
-                    if !cache.holds_code(out.value, u64::from(d.width)) {
+                    if !cache.holds_code_slow(out.value, u64::from(d.width)) {
+                        from = i + 1;
                         continue;
                     }
                     hart.pc = at(d.next_off);

@@ -1,5 +1,6 @@
-//! What the handlers of a block share: the bus, and the TLB regimes of data accesses in the
-//! current translation context, worked out once rather than at every load and store.
+//! What the handlers of a block share: the bus, the TLB regimes of data accesses in the
+//! current translation context, worked out once rather than at every load and store, and the
+//! decode cache's filter of code pages.
 
 use ospite_mmu::{AccessType, TlbMode};
 
@@ -11,6 +12,19 @@ pub(crate) struct Env<'a, B> {
     pub bus: &'a B,
     /// The regimes of data accesses (see [`DataModes`]).
     pub modes: DataModes,
+    /// The decode cache's filter of pages with cached code (see `DecodeCache::code_filter`):
+    /// a store to RAM outside it cannot have written cached code, and the block goes on.
+    pub code_filter: &'a CodeFilter,
+}
+
+/// One bit per `ppn % 4096` of the pages the decode cache holds code of.
+pub(crate) type CodeFilter = [u64; 64];
+
+/// Whether the page of physical address `pa` may hold cached code by `filter`.
+#[inline(always)]
+pub(crate) fn may_hold_code(filter: &CodeFilter, pa: u64) -> bool {
+    let ppn = pa >> 12;
+    filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
 }
 
 /// The TLB regimes of loads and stores in one translation context.

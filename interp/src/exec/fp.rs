@@ -50,11 +50,17 @@ fn unbox(v: u64) -> u32 {
 /// `mstatus.FS` is not Off.
 #[inline]
 pub(super) fn check_enabled(hart: &Hart, inst: &Inst) -> Result<(), Exception> {
-    if hart.has(inst.op.info().ext) && hart.csr.mstatus & mstatus::FS != 0 {
+    if is_enabled(hart, inst) {
         Ok(())
     } else {
         Err(Exception::illegal(0))
     }
+}
+
+/// Whether [`check_enabled`] lets `inst` run.
+#[inline(always)]
+pub(super) fn is_enabled(hart: &Hart, inst: &Inst) -> bool {
+    hart.has(inst.op.info().ext) && hart.csr.mstatus & mstatus::FS != 0
 }
 
 /// The rounding mode `rm` names, taking `frm` for dynamic; illegal instruction for the

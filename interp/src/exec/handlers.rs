@@ -6,8 +6,17 @@
 //! handler of their own (one monomorphic function per opcode, where [`alu()`] folds to the single
 //! operation; loads and stores through `fast_mem`); everything else goes through
 //! [`execute_unretired`], the same code as a single step, and system instructions are handed
-//! back to the engine. A handler says in its [`Outcome`] what the engine does next. No handler
-//! counts the instruction as retired: the engine counts a block's instructions at once.
+//! back to the engine. No handler counts the instruction as retired: the engine counts a
+//! block's instructions at once.
+//!
+//! Dispatch is threaded: a handler that completes its instruction calls the next instruction's
+//! handler itself, as its last act (a tail call, which the compiler makes a jump), so a run of
+//! straight-line code costs one indirect jump per instruction, each from a site of its own,
+//! with no return to a loop in between. Only a handler whose instruction stops the run (a
+//! jump taken, a fault, a store that may have written code or a device, a system instruction,
+//! the end of the block as run) returns, with an [`Outcome`] that says what happened and at
+//! which instruction. Each handler is a small semantic function (instruction in, [`Outcome`]
+//! out, [`Outcome::NEXT`] to carry on) wrapped by `threaded!`.
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
@@ -16,15 +25,45 @@ use super::decoded::Decoded;
 use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
-use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_STORED_SLOW};
+use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW};
 use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
-/// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
-/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an
-/// exception nothing architectural has changed.
-pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome;
+/// A pre-resolved instruction handler: runs instruction `d`, which is `block[i]`, then (see the
+/// module doc) the rest of `block` until something stops the run, and returns that outcome
+/// ([`Outcome::at`] its index). It runs while the hart's pc holds the block's first instruction
+/// (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an exception nothing
+/// architectural has changed by the faulting instruction.
+pub(crate) type Handler<B> =
+    fn(&mut Hart, &Env<'_, B>, &Decoded<B>, &[Decoded<B>], usize) -> Outcome;
+
+/// Runs `block` from instruction `i + 1` on (see [`Handler`]), or says that it ran out after
+/// instruction `i`.
+#[inline(always)]
+fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -> Outcome {
+    let j = i + 1;
+    match block.get(j) {
+        Some(d) => (d.exec)(hart, env, d, block, j),
+        None => Outcome::code(CODE_RAN_OUT).at(i),
+    }
+}
+
+/// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
+/// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
+/// returns the outcome with the instruction's index.
+macro_rules! threaded {
+    ($f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+}
 
 /// The kinds of instruction that blocks and handlers tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,17 +134,20 @@ fn set_x(hart: &mut Hart, r: u8, v: u64) {
 }
 
 /// An instruction whose only effect is on `rd = x0`: nothing.
+#[inline(always)]
 fn nop<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::NEXT
 }
 
 /// A [`Kind::End`] instruction: the engine executes it.
+#[inline(always)]
 fn end<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::code(CODE_END)
 }
 
 /// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
 /// then the pc back at the block's start.
+#[inline(never)]
 fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let start = hart.pc;
     hart.pc = pc(hart, d);
@@ -120,6 +162,7 @@ fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome
 
 /// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
 /// instruction may overwrite it), for the engine's check for stores to cached code.
+#[inline(never)]
 fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let base = x(hart, d.rs1);
     match generic(hart, env, d) {
@@ -131,6 +174,7 @@ fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> O
     }
 }
 
+#[inline(always)]
 fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
@@ -138,6 +182,7 @@ fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
@@ -145,11 +190,13 @@ fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn lui<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     set_x(hart, d.rd, d.imm as u64);
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn auipc<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let v = pc(hart, d).wrapping_add(d.imm as u64);
     set_x(hart, d.rd, v);
@@ -168,6 +215,7 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
+#[inline(always)]
 fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let a = x(hart, d.rs1);
@@ -192,6 +240,7 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>
     Outcome::of(CODE_JUMPED, checked)
 }
 
+#[inline(always)]
 fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
@@ -202,6 +251,7 @@ fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     Outcome::of(CODE_JUMPED, checked)
 }
 
+#[inline(always)]
 fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     let checked = check_target(hart, target);
@@ -218,56 +268,54 @@ fn sext(v: u64, width: u8) -> u64 {
     (((v << bits) as i64) >> bits) as u64
 }
 
+#[inline(always)]
 fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, env, va, size_of(W)) {
-        Ok(v) => {
-            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
-            Outcome::NEXT
-        }
-        Err(e) => Outcome::fault(e),
+    let out = fast_mem::load(hart, env, va, size_of(W));
+    if out.code == CODE_NEXT {
+        let v = out.value;
+        hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
     }
+    out
 }
 
+#[inline(always)]
 fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2)) {
-        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
-        Err(e) => Outcome::fault(e),
-    }
+    let base = x(hart, d.rs1);
+    let va = base.wrapping_add(d.imm as u64);
+    fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2), base)
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
+#[inline(always)]
 fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    if fp::check_enabled(hart, &d.inst).is_err() {
+    if !fp::is_enabled(hart, &d.inst) {
         return generic(hart, env, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, env, va, size_of(W)) {
-        Ok(v) => {
-            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
-            hart.set_fs_dirty();
-            Outcome::NEXT
-        }
-        Err(e) => Outcome::fault(e),
+    let out = fast_mem::load(hart, env, va, size_of(W));
+    if out.code == CODE_NEXT {
+        let v = out.value;
+        hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+        hart.set_fs_dirty();
     }
+    out
 }
 
 /// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
+#[inline(always)]
 fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    if fp::check_enabled(hart, &d.inst).is_err() {
+    if !fp::is_enabled(hart, &d.inst) {
         return generic_store(hart, env, d);
     }
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let base = x(hart, d.rs1);
+    let va = base.wrapping_add(d.imm as u64);
     let v = hart.f[usize::from(d.rs2 & 31)];
-    match fast_mem::store(hart, env, va, size_of(W), v) {
-        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
-        Err(e) => Outcome::fault(e),
-    }
+    fast_mem::store(hart, env, va, size_of(W), v, base)
 }
 
 /// The handler of `inst`.
@@ -276,11 +324,11 @@ pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
     let kind = Kind::of(op);
     let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
     match (special::<B>(op), kind) {
-        (_, Kind::End) => end::<B>,
-        _ if writes_only_x0 => nop::<B>,
+        (_, Kind::End) => threaded!(end::<B>),
+        _ if writes_only_x0 => threaded!(nop::<B>),
         (Some(h), _) => h,
-        (None, Kind::Store) => generic_store::<B>,
-        (None, _) => generic::<B>,
+        (None, Kind::Store) => threaded!(generic_store::<B>),
+        (None, _) => threaded!(generic::<B>),
     }
 }
 
@@ -291,9 +339,9 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             match op {
                 $(Op::$name => Some(
                     if matches!(op.info().fmt, Fmt::I | Fmt::Sh6 | Fmt::Sh5) {
-                        alu_imm::<B, { Op::$name as u16 }> as Handler<B>
+                        threaded!(alu_imm::<B, { Op::$name as u16 }>)
                     } else {
-                        alu_reg::<B, { Op::$name as u16 }> as Handler<B>
+                        threaded!(alu_reg::<B, { Op::$name as u16 }>)
                     }
                 ),)*
                 _ => None,
@@ -309,39 +357,39 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             SextH ZextH Rol Rolw Ror Rorw Rori Roriw OrcB Rev8 Clmul Clmulr Clmulh Bclr Bclri
             Bext Bexti Binv Binvi Bset Bseti CzeroEqz CzeroNez
         ),
-        Class::Upper if op == Op::Lui => Some(lui::<B>),
-        Class::Upper => Some(auipc::<B>),
-        Class::Jal => Some(jal::<B>),
-        Class::Jalr => Some(jalr::<B>),
+        Class::Upper if op == Op::Lui => Some(threaded!(lui::<B>)),
+        Class::Upper => Some(threaded!(auipc::<B>)),
+        Class::Jal => Some(threaded!(jal::<B>)),
+        Class::Jalr => Some(threaded!(jalr::<B>)),
         Class::Branch => match op {
-            Op::Beq => Some(branch::<B, { Op::Beq as u16 }>),
-            Op::Bne => Some(branch::<B, { Op::Bne as u16 }>),
-            Op::Blt => Some(branch::<B, { Op::Blt as u16 }>),
-            Op::Bge => Some(branch::<B, { Op::Bge as u16 }>),
-            Op::Bltu => Some(branch::<B, { Op::Bltu as u16 }>),
-            Op::Bgeu => Some(branch::<B, { Op::Bgeu as u16 }>),
+            Op::Beq => Some(threaded!(branch::<B, { Op::Beq as u16 }>)),
+            Op::Bne => Some(threaded!(branch::<B, { Op::Bne as u16 }>)),
+            Op::Blt => Some(threaded!(branch::<B, { Op::Blt as u16 }>)),
+            Op::Bge => Some(threaded!(branch::<B, { Op::Bge as u16 }>)),
+            Op::Bltu => Some(threaded!(branch::<B, { Op::Bltu as u16 }>)),
+            Op::Bgeu => Some(threaded!(branch::<B, { Op::Bgeu as u16 }>)),
             _ => None,
         },
         Class::Load(w, s) => match (w, s) {
-            (1, true) => Some(load::<B, 1, true>),
-            (2, true) => Some(load::<B, 2, true>),
-            (4, true) => Some(load::<B, 4, true>),
-            (8, true) => Some(load::<B, 8, true>),
-            (1, false) => Some(load::<B, 1, false>),
-            (2, false) => Some(load::<B, 2, false>),
-            (4, false) => Some(load::<B, 4, false>),
-            (8, false) => Some(load::<B, 8, false>),
+            (1, true) => Some(threaded!(load::<B, 1, true>)),
+            (2, true) => Some(threaded!(load::<B, 2, true>)),
+            (4, true) => Some(threaded!(load::<B, 4, true>)),
+            (8, true) => Some(threaded!(load::<B, 8, true>)),
+            (1, false) => Some(threaded!(load::<B, 1, false>)),
+            (2, false) => Some(threaded!(load::<B, 2, false>)),
+            (4, false) => Some(threaded!(load::<B, 4, false>)),
+            (8, false) => Some(threaded!(load::<B, 8, false>)),
             _ => None,
         },
-        Class::FpLoad(4) => Some(fp_load::<B, 4>),
-        Class::FpLoad(8) => Some(fp_load::<B, 8>),
-        Class::FpStore(4) => Some(fp_store::<B, 4>),
-        Class::FpStore(8) => Some(fp_store::<B, 8>),
+        Class::FpLoad(4) => Some(threaded!(fp_load::<B, 4>)),
+        Class::FpLoad(8) => Some(threaded!(fp_load::<B, 8>)),
+        Class::FpStore(4) => Some(threaded!(fp_store::<B, 4>)),
+        Class::FpStore(8) => Some(threaded!(fp_store::<B, 8>)),
         Class::Store(w) => match w {
-            1 => Some(store::<B, 1>),
-            2 => Some(store::<B, 2>),
-            4 => Some(store::<B, 4>),
-            8 => Some(store::<B, 8>),
+            1 => Some(threaded!(store::<B, 1>)),
+            2 => Some(threaded!(store::<B, 2>)),
+            4 => Some(threaded!(store::<B, 4>)),
+            8 => Some(threaded!(store::<B, 8>)),
             _ => None,
         },
         _ => None,
