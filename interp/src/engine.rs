@@ -1,5 +1,6 @@
 //! The `Engine` trait that both engines implement, and the interpreter.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -641,71 +642,60 @@ impl<B: Bus> Interpreter<B> {
         modes
     }
 
-    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, again while
-    /// it loops back to its start and `unchecked` allows (see [`UNCHECKED_BLOCKS`]), unless it
-    /// is `fresh` (just built: that run is its decode, which the hit count leaves out). Returns
-    /// the instructions attempted (a faulting one counts, a breakpoint does not) and how it
-    /// ended.
-    /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
-    /// when it ends, unless a jump set it.
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, and after it,
+    /// while `unchecked` allows (see [`UNCHECKED_BLOCKS`]), the blocks its jumps lead to that
+    /// the jump cache holds and that fit whole in the budget (one less in `unchecked` for each),
+    /// unless it is `fresh` (just built: that run is its decode, which the hit count leaves
+    /// out). Returns the instructions attempted (a faulting one counts, a breakpoint does not)
+    /// and how it ended.
+    /// The pc stays at the running block's start (see `exec::Decoded`) and is set here when
+    /// the run ends, unless a jump set it.
     #[inline(always)]
     fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: &mut u32) -> (u64, Exit) {
         let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
         let cache = &self.cache;
+        let full = cache.jumps.block(j);
         let env = Env {
             bus,
             modes,
             code_filter: cache.code_filter(),
+            jumps: &cache.jumps,
+            chain: Cell::new(if fresh { 0 } else { *unchecked }),
+            left: Cell::new(left),
+            done: Cell::new(0),
+            block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
         };
-        let full = cache.jumps.block(j);
-        let block = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
-        // Instructions of earlier runs of a loop that jumps back to the block's start (all
-        // retired).
-        let mut done = 0;
-        let start = hart.pc;
-        let at = |off: u16| start.wrapping_add(u64::from(off));
         let mut from = 0;
-        loop {
+        let (attempted, exit) = loop {
             // Straight-line code: the handlers run each other (see `exec::handlers`) until
             // something stops the run.
+            let block = env.block.get();
             let Some(first) = block.get(from) else {
                 // Nothing left after a store that went on (the budget, or the page's end).
                 if let Some(last) = block.last() {
-                    hart.pc = at(last.next_off);
+                    hart.pc = hart.pc.wrapping_add(u64::from(last.next_off));
                 }
-                retire_n(hart, from as u64);
-                return (done + from as u64, Exit::Done);
+                break (from as u64, Exit::Done);
             };
             let out = (first.exec)(hart, &env, first, block, from);
+            // The block that stopped, which a jump may have changed.
+            let block = env.block.get();
             let i = out.index();
             let d = &block[i];
-            // Attempted so far, `d` included.
+            let start = hart.pc;
+            let at = |off: u16| start.wrapping_add(u64::from(off));
+            // Attempted in this block, `d` included.
             let n = i as u64 + 1;
-            let exit = match out.kind() {
+            break match out.kind() {
                 // The block ran out (the budget, or the page's end) after a plain instruction
                 // or a store.
                 CODE_RAN_OUT => {
                     hart.pc = at(d.next_off);
-                    Exit::Done
+                    (n, Exit::Done)
                 }
-                // A loop back to the block's start runs it again at once, as another block
-                // would be run (it counts as one for the look at interrupts), while the whole
-                // block fits in the budget.
-                CODE_JUMPED
-                    if hart.pc == start
-                        && !fresh
-                        && *unchecked > 0
-                        && done + n + full.len() as u64 <= left =>
-                {
-                    retire_n(hart, n);
-                    done += n;
-                    *unchecked -= 1;
-                    from = 0;
-                    continue;
-                }
-                CODE_JUMPED => Exit::Done,
+                CODE_JUMPED => (n, Exit::Done),
                 // A store to RAM in a page that may hold cached code: only its own bytes can
                 // have been cached code.
                 CODE_STORED => {
@@ -714,7 +704,7 @@ impl<B: Bus> Interpreter<B> {
                         continue;
                     }
                     hart.pc = at(d.next_off);
-                    Exit::Store(d.inst, hart.xi(usize::from(d.rs1)))
+                    (n, Exit::Store(d.inst, hart.xi(usize::from(d.rs1))))
                 }
                 // Any other store ends the block: it may have written cached code in a way
                 // the address alone does not tell, or written a device, which may raise an
@@ -723,29 +713,37 @@ impl<B: Bus> Interpreter<B> {
                     let base = out.value;
                     hart.pc = at(d.next_off);
                     if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
-                        Exit::Store(d.inst, base)
+                        (n, Exit::Store(d.inst, base))
                     } else {
-                        Exit::Device
+                        (n, Exit::Device)
                     }
                 }
-                CODE_END => {
+                // A system instruction, or a fault: the instruction is not counted with the
+                // rest (a system instruction may read or write the counters, a fault does not
+                // retire).
+                _ => {
                     hart.pc = at(d.pc_off);
-                    // The instruction may read or write the counters: count the block so far.
-                    retire_n(hart, n - 1);
+                    let done = env.done.get();
+                    retire_n(hart, done + n - 1);
+                    if !fresh {
+                        *unchecked = env.chain.get();
+                    }
+                    if out.kind() != CODE_END {
+                        return (done + n, Exit::Fault(out.exception()));
+                    }
                     if d.is_ebreak() && self.debug_breakpoints {
                         return (done + n - 1, Exit::Breakpoint);
                     }
                     return (done + n, Exit::End(execute(hart, bus, &d.inst)));
                 }
-                _ => {
-                    hart.pc = at(d.pc_off);
-                    retire_n(hart, n - 1);
-                    return (done + n, Exit::Fault(out.exception()));
-                }
             };
-            retire_n(hart, n);
-            return (done + n, exit);
+        };
+        if !fresh {
+            *unchecked = env.chain.get();
         }
+        let done = env.done.get();
+        retire_n(hart, done + attempted);
+        (done + attempted, exit)
     }
 }
 

@@ -35,7 +35,7 @@ pub(crate) struct Decoded<B> {
 impl<B: ospite_mmu::Bus> Decoded<B> {
     /// `inst`, found `pc_off` bytes after the start of its block.
     pub(crate) fn new(inst: Inst, pc_off: u64) -> Decoded<B> {
-        let exec = resolve::<B>(&inst);
+        let exec = resolve::<B>(&inst, pc_off);
         let (width, offset) = match inst.op.class() {
             Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
             Class::StoreConditional(w) | Class::Amo(w) => (w, 0),

@@ -1,10 +1,15 @@
 //! What the handlers of a block share: the bus, the TLB regimes of data accesses in the
-//! current translation context, worked out once rather than at every load and store, and the
-//! decode cache's filter of code pages.
+//! current translation context, worked out once rather than at every load and store, the
+//! decode cache's filter of code pages, and what a jump needs to go on into the next block
+//! itself (the jump cache, and the blocks and instructions the run may still take).
+
+use std::cell::Cell;
 
 use ospite_mmu::{AccessType, TlbMode};
 
+use super::decoded::Decoded;
 use crate::hart::Hart;
+use crate::jump_cache::JumpCache;
 
 /// The environment of a block's handlers.
 pub(crate) struct Env<'a, B> {
@@ -15,6 +20,18 @@ pub(crate) struct Env<'a, B> {
     /// The decode cache's filter of pages with cached code (see `DecodeCache::code_filter`):
     /// a store to RAM outside it cannot have written cached code, and the block goes on.
     pub code_filter: &'a CodeFilter,
+    /// The jump cache, where a jump finds the block at its target.
+    pub jumps: &'a JumpCache<B>,
+    /// How many more blocks a jump may go on into (each counts as a block for the engine's
+    /// look at stop requests and interrupts).
+    pub chain: Cell<u32>,
+    /// The budget left at the start of the current block: a jump goes on into a block only if
+    /// all of it fits after the instructions run in this one.
+    pub left: Cell<u64>,
+    /// The instructions of the earlier blocks of this run (completed, not yet retired).
+    pub done: Cell<u64>,
+    /// The block running now, whose index an outcome gives.
+    pub block: Cell<&'a [Decoded<B>]>,
 }
 
 /// One bit per `ppn % 4096` of the pages the decode cache holds code of.

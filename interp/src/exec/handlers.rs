@@ -25,7 +25,9 @@ use super::decoded::Decoded;
 use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
-use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW};
+use super::outcome::{
+    Outcome, CODE_END, CODE_JUMPED, CODE_LOOPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW,
+};
 use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
@@ -49,15 +51,85 @@ fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) 
     }
 }
 
+/// After instruction `i` of `block` jumped (the pc is its target): runs the block at the
+/// target when the jump cache has it and the run may take it whole (see [`Env::chain`]),
+/// else returns the jump's outcome.
+#[inline(always)]
+fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
+    let chain = env.chain.get();
+    if chain > 0 {
+        if let Some(j) = env.jumps.find(hart.pc) {
+            let next = env.jumps.block(j);
+            let n = i as u64 + 1;
+            let left = env.left.get() - n;
+            if let Some(first) = next.first() {
+                if next.len() as u64 <= left {
+                    env.chain.set(chain - 1);
+                    env.left.set(left);
+                    env.done.set(env.done.get() + n);
+                    env.block.set(next);
+                    return (first.exec)(hart, env, first, next, 0);
+                }
+            }
+        }
+    }
+    Outcome::code(CODE_JUMPED).at(i)
+}
+
+/// After instruction `i` of `block` jumped back to the block's start: runs the block again
+/// when the run may take it whole (as [`chain`]), else returns the jump's outcome.
+#[inline(always)]
+fn rerun<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -> Outcome {
+    let chain = env.chain.get();
+    let n = i as u64 + 1;
+    let left = env.left.get() - n;
+    if chain > 0 && block.len() as u64 <= left {
+        if let Some(first) = block.first() {
+            env.chain.set(chain - 1);
+            env.left.set(left);
+            env.done.set(env.done.get() + n);
+            return (first.exec)(hart, env, first, block, 0);
+        }
+    }
+    Outcome::code(CODE_JUMPED).at(i)
+}
+
 /// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
 /// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
-/// returns the outcome with the instruction's index.
+/// returns the outcome with the instruction's index, except that a jump may go on into the
+/// block at its target ([`chain`]).
 macro_rules! threaded {
     ($f:expr) => {
         (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
             let out: Outcome = $f(hart, env, d);
             if out.code == CODE_NEXT {
                 run_on(hart, env, block, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+    // A branch back to the block's start: runs the block again when it can (see [`rerun`]).
+    (back $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else if out.code == CODE_LOOPED {
+                rerun(hart, env, block, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+    // A jump: goes on into the block at its target when it can (see [`chain`]).
+    (jump $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else if out.code == CODE_JUMPED {
+                chain(hart, env, i)
             } else {
                 out.at(i)
             }
@@ -151,11 +223,10 @@ fn end<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
 fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let start = hart.pc;
     hart.pc = pc(hart, d);
-    match execute_unretired(hart, env.bus, &d.inst) {
-        Ok(_) => {
-            hart.pc = start;
-            Outcome::NEXT
-        }
+    let result = execute_unretired(hart, env.bus, &d.inst);
+    hart.pc = start;
+    match result {
+        Ok(_) => Outcome::NEXT,
         Err(e) => Outcome::fault(e),
     }
 }
@@ -240,6 +311,22 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>
     Outcome::of(CODE_JUMPED, checked)
 }
 
+/// A branch back to its block's start (the pc, while the block runs), when taken: the block
+/// runs again ([`rerun`]), with no jump-cache lookup.
+#[inline(always)]
+fn branch_back<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    let out = branch::<B, OP>(hart, env, d);
+    if out.code == CODE_JUMPED {
+        Outcome::code(CODE_LOOPED)
+    } else {
+        out
+    }
+}
+
 #[inline(always)]
 fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
@@ -318,10 +405,15 @@ fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decod
     fast_mem::store(hart, env, va, size_of(W), v, base)
 }
 
-/// The handler of `inst`.
-pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
+/// The handler of `inst`, found `pc_off` bytes after the start of its block.
+pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64) -> Handler<B> {
     let op = inst.op;
     let kind = Kind::of(op);
+    if op.class() == Class::Branch && i64::from(inst.imm) == -(pc_off as i64) {
+        if let Some(h) = branch_back_handler::<B>(op) {
+            return h;
+        }
+    }
     let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
     match (special::<B>(op), kind) {
         (_, Kind::End) => threaded!(end::<B>),
@@ -330,6 +422,19 @@ pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
         (None, Kind::Store) => threaded!(generic_store::<B>),
         (None, _) => threaded!(generic::<B>),
     }
+}
+
+/// The handler of a branch of `op` back to its block's start.
+fn branch_back_handler<B: Bus>(op: Op) -> Option<Handler<B>> {
+    Some(match op {
+        Op::Beq => threaded!(back branch_back::<B, { Op::Beq as u16 }>),
+        Op::Bne => threaded!(back branch_back::<B, { Op::Bne as u16 }>),
+        Op::Blt => threaded!(back branch_back::<B, { Op::Blt as u16 }>),
+        Op::Bge => threaded!(back branch_back::<B, { Op::Bge as u16 }>),
+        Op::Bltu => threaded!(back branch_back::<B, { Op::Bltu as u16 }>),
+        Op::Bgeu => threaded!(back branch_back::<B, { Op::Bgeu as u16 }>),
+        _ => return None,
+    })
 }
 
 /// The handler of its own for `op`, if it has one.
@@ -359,15 +464,15 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
         ),
         Class::Upper if op == Op::Lui => Some(threaded!(lui::<B>)),
         Class::Upper => Some(threaded!(auipc::<B>)),
-        Class::Jal => Some(threaded!(jal::<B>)),
-        Class::Jalr => Some(threaded!(jalr::<B>)),
+        Class::Jal => Some(threaded!(jump jal::<B>)),
+        Class::Jalr => Some(threaded!(jump jalr::<B>)),
         Class::Branch => match op {
-            Op::Beq => Some(threaded!(branch::<B, { Op::Beq as u16 }>)),
-            Op::Bne => Some(threaded!(branch::<B, { Op::Bne as u16 }>)),
-            Op::Blt => Some(threaded!(branch::<B, { Op::Blt as u16 }>)),
-            Op::Bge => Some(threaded!(branch::<B, { Op::Bge as u16 }>)),
-            Op::Bltu => Some(threaded!(branch::<B, { Op::Bltu as u16 }>)),
-            Op::Bgeu => Some(threaded!(branch::<B, { Op::Bgeu as u16 }>)),
+            Op::Beq => Some(threaded!(jump branch::<B, { Op::Beq as u16 }>)),
+            Op::Bne => Some(threaded!(jump branch::<B, { Op::Bne as u16 }>)),
+            Op::Blt => Some(threaded!(jump branch::<B, { Op::Blt as u16 }>)),
+            Op::Bge => Some(threaded!(jump branch::<B, { Op::Bge as u16 }>)),
+            Op::Bltu => Some(threaded!(jump branch::<B, { Op::Bltu as u16 }>)),
+            Op::Bgeu => Some(threaded!(jump branch::<B, { Op::Bgeu as u16 }>)),
             _ => None,
         },
         Class::Load(w, s) => match (w, s) {

@@ -28,6 +28,9 @@ pub(crate) const CODE_STORED_SLOW: u64 = 3;
 pub(crate) const CODE_END: u64 = 4;
 /// The instruction completed and was the last of the block as run (its end, the budget's end).
 pub(crate) const CODE_RAN_OUT: u64 = 5;
+/// A branch back to its block's start was taken; the pc is unchanged (the start). Only
+/// between a handler and its wrapper: the block loop sees [`CODE_JUMPED`].
+pub(crate) const CODE_LOOPED: u64 = 6;
 /// Faults are this plus the exception code.
 const CODE_FAULT: u64 = 16;
 
