@@ -9,8 +9,8 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_RAN_OUT,
-    CODE_STORED, CODE_STORED_SLOW,
+    ends_block, execute, DataModes, Decoded, Env, Flow, RamView, CODE_END, CODE_JUMPED,
+    CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
 use crate::jump_cache::Block;
@@ -89,6 +89,9 @@ pub struct Interpreter<B: Bus> {
     /// The regimes of data accesses, for the jump cache's generation they were worked out in
     /// (a new generation starts whenever the translation context may have changed).
     data_modes: Option<(u64, DataModes)>,
+    /// A physical address in the RAM region that code was last fetched from, where loads and
+    /// stores most likely go too (see `exec::RamView`).
+    ram_hint: Option<u64>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -104,6 +107,7 @@ impl<B: Bus> Interpreter<B> {
             mark_code_pages: false,
             block_scratch: Vec::new(),
             data_modes: None,
+            ram_hint: None,
         }
     }
 
@@ -488,6 +492,7 @@ impl<B: Bus> Interpreter<B> {
             }
         };
         self.cache.remember_fetch_page(pc, pa.0);
+        self.ram_hint = Some(pa.0);
         Some(i)
     }
 
@@ -666,6 +671,7 @@ impl<B: Bus> Interpreter<B> {
             left: Cell::new(left),
             done: Cell::new(0),
             block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
+            ram: self.ram_hint.and_then(|pa| RamView::at(bus, pa)),
         };
         let mut from = 0;
         let (attempted, exit) = loop {

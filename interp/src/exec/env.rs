@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use ospite_mmu::{AccessType, TlbMode};
+use ospite_mmu::{AccessType, GuestRam, TlbMode};
 
 use super::decoded::Decoded;
 use crate::hart::Hart;
@@ -32,6 +32,33 @@ pub(crate) struct Env<'a, B> {
     pub done: Cell<u64>,
     /// The block running now, whose index an outcome gives.
     pub block: Cell<&'a [Decoded<B>]>,
+    /// The RAM region that loads and stores most likely hit (the one holding the code), so
+    /// that a fast-table hit in it reaches RAM without asking the bus.
+    pub ram: Option<RamView<'a>>,
+}
+
+/// A RAM region and where it lies in physical memory.
+#[derive(Clone, Copy)]
+pub(crate) struct RamView<'a> {
+    /// The region.
+    pub ram: &'a GuestRam,
+    /// Its first physical address.
+    pub base: u64,
+    /// Its size in bytes.
+    pub len: u64,
+}
+
+impl<'a> RamView<'a> {
+    /// The region `bus` has at physical address `pa`, if RAM.
+    #[inline]
+    pub fn at<B: ospite_mmu::Bus>(bus: &'a B, pa: u64) -> Option<RamView<'a>> {
+        let (ram, off) = bus.ram_offset(ospite_mmu::PhysAddr(pa))?;
+        Some(RamView {
+            ram,
+            base: pa - off,
+            len: ram.len(),
+        })
+    }
 }
 
 /// One bit per `ppn % 4096` of the pages the decode cache holds code of.

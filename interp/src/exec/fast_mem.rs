@@ -32,6 +32,65 @@ fn fast_phys(hart: &Hart, mode: TlbMode, access: AccessType, va: u64, bytes: u64
     (e.tag & TLB_FLAGS == 0).then_some(e.phys | off)
 }
 
+/// The offset in the block's RAM view ([`Env::ram`]) of an aligned access of `bytes` bytes at
+/// virtual address `va` that hits the fast table there.
+#[inline(always)]
+fn fast_ram<'a, B>(
+    hart: &Hart,
+    env: &Env<'a, B>,
+    mode: TlbMode,
+    access: AccessType,
+    va: u64,
+    bytes: u64,
+) -> Option<(&'a ospite_mmu::GuestRam, u64)> {
+    let e = hart.mmu.tlb().lookup_fast(mode, access, VirtAddr(va))?;
+    let view = env.ram?;
+    let off = (e.phys | (va & (PAGE_SIZE - 1))).wrapping_sub(view.base);
+    // Aligned (so inside one page), in the region.
+    (e.tag & TLB_FLAGS == 0 && off & (bytes - 1) == 0 && off < view.len).then_some((view.ram, off))
+}
+
+/// An aligned load of `size` bytes at virtual address `va` (zero-extended) that hits the fast
+/// table in the block's RAM view: nothing out of line, so a handler whose fast path is this
+/// needs no frame. `None` when it does not hit (nothing was done).
+#[inline(always)]
+pub(crate) fn try_load<B>(hart: &Hart, env: &Env<'_, B>, va: u64, size: AccessSize) -> Option<u64> {
+    let (ram, off) = fast_ram(
+        hart,
+        env,
+        env.modes.load,
+        AccessType::Load,
+        va,
+        size.bytes(),
+    )?;
+    ram.load(off, size).ok()
+}
+
+/// An aligned store of the low `size` bytes of `value` at virtual address `va` that hits the
+/// fast table in the block's RAM view, in a page without cached code (see [`try_load`]).
+/// `false` when it does not (nothing was done).
+#[inline(always)]
+pub(crate) fn try_store<B>(
+    hart: &Hart,
+    env: &Env<'_, B>,
+    va: u64,
+    size: AccessSize,
+    value: u64,
+) -> bool {
+    let Some((ram, off)) = fast_ram(
+        hart,
+        env,
+        env.modes.store,
+        AccessType::Store,
+        va,
+        size.bytes(),
+    ) else {
+        return false;
+    };
+    let pa = env.ram.map_or(0, |v| v.base).wrapping_add(off);
+    !may_hold_code(env.code_filter, pa) && ram.store(off, size, value).is_ok()
+}
+
 /// Loads `size` bytes at virtual address `va` (zero-extended): [`Outcome::NEXT`] with the
 /// value, or the fault. Everything past a fast-table hit in RAM is out of line and answers in
 /// registers, so that a handler calls nothing that answers through memory (which would keep

@@ -94,6 +94,28 @@ fn rerun<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -
     Outcome::code(CODE_JUMPED).at(i)
 }
 
+/// A handler's way out of line: semantic function `f` on instruction `d`, `block[i]`, then on
+/// as the handler would.
+#[inline(never)]
+fn slow<B, F>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    block: &[Decoded<B>],
+    i: usize,
+    f: F,
+) -> Outcome
+where
+    F: FnOnce(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome,
+{
+    let out = f(hart, env, d);
+    if out.code == CODE_NEXT {
+        run_on(hart, env, block, i)
+    } else {
+        out.at(i)
+    }
+}
+
 /// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
 /// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
 /// returns the outcome with the instruction's index, except that a jump may go on into the
@@ -106,6 +128,18 @@ macro_rules! threaded {
                 run_on(hart, env, block, i)
             } else {
                 out.at(i)
+            }
+        }) as Handler<B>
+    };
+    // A load or store: `$fast` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> bool`, with nothing
+    // out of line) does the common case or nothing; else `$f` does it out of line ([`slow`]),
+    // so that the handler keeps no frame.
+    (fast $fast:expr, $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            if $fast(hart, env, d) {
+                run_on(hart, env, block, i)
+            } else {
+                slow(hart, env, d, block, i, $f)
             }
         }) as Handler<B>
     };
@@ -377,6 +411,62 @@ fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<
     fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2), base)
 }
 
+/// [`load`] when it hits the fast table in the block's RAM view (aligned); else nothing.
+#[inline(always)]
+fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::try_load(hart, env, va, size_of(W)) {
+        Some(v) => {
+            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`store`] when it hits the fast table in the block's RAM view (aligned, in a page without
+/// cached code); else nothing.
+#[inline(always)]
+fn store_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    fast_mem::try_store(hart, env, va, size_of(W), x(hart, d.rs2))
+}
+
+/// [`fp_load`] with FP on, when it hits as [`load_fast`]; else nothing.
+#[inline(always)]
+fn fp_load_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+    if !fp::is_enabled(hart, &d.inst) {
+        return false;
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::try_load(hart, env, va, size_of(W)) {
+        Some(v) => {
+            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+            hart.set_fs_dirty();
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`fp_store`] with FP on, when it hits as [`store_fast`]; else nothing.
+#[inline(always)]
+fn fp_store_fast<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
+    if !fp::is_enabled(hart, &d.inst) {
+        return false;
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    fast_mem::try_store(hart, env, va, size_of(W), hart.f[usize::from(d.rs2 & 31)])
+}
+
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
 #[inline(always)]
 fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
@@ -476,25 +566,25 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             _ => None,
         },
         Class::Load(w, s) => match (w, s) {
-            (1, true) => Some(threaded!(load::<B, 1, true>)),
-            (2, true) => Some(threaded!(load::<B, 2, true>)),
-            (4, true) => Some(threaded!(load::<B, 4, true>)),
-            (8, true) => Some(threaded!(load::<B, 8, true>)),
-            (1, false) => Some(threaded!(load::<B, 1, false>)),
-            (2, false) => Some(threaded!(load::<B, 2, false>)),
-            (4, false) => Some(threaded!(load::<B, 4, false>)),
-            (8, false) => Some(threaded!(load::<B, 8, false>)),
+            (1, true) => Some(threaded!(fast load_fast::<B, 1, true>, load::<B, 1, true>)),
+            (2, true) => Some(threaded!(fast load_fast::<B, 2, true>, load::<B, 2, true>)),
+            (4, true) => Some(threaded!(fast load_fast::<B, 4, true>, load::<B, 4, true>)),
+            (8, true) => Some(threaded!(fast load_fast::<B, 8, true>, load::<B, 8, true>)),
+            (1, false) => Some(threaded!(fast load_fast::<B, 1, false>, load::<B, 1, false>)),
+            (2, false) => Some(threaded!(fast load_fast::<B, 2, false>, load::<B, 2, false>)),
+            (4, false) => Some(threaded!(fast load_fast::<B, 4, false>, load::<B, 4, false>)),
+            (8, false) => Some(threaded!(fast load_fast::<B, 8, false>, load::<B, 8, false>)),
             _ => None,
         },
-        Class::FpLoad(4) => Some(threaded!(fp_load::<B, 4>)),
-        Class::FpLoad(8) => Some(threaded!(fp_load::<B, 8>)),
-        Class::FpStore(4) => Some(threaded!(fp_store::<B, 4>)),
-        Class::FpStore(8) => Some(threaded!(fp_store::<B, 8>)),
+        Class::FpLoad(4) => Some(threaded!(fast fp_load_fast::<B, 4>, fp_load::<B, 4>)),
+        Class::FpLoad(8) => Some(threaded!(fast fp_load_fast::<B, 8>, fp_load::<B, 8>)),
+        Class::FpStore(4) => Some(threaded!(fast fp_store_fast::<B, 4>, fp_store::<B, 4>)),
+        Class::FpStore(8) => Some(threaded!(fast fp_store_fast::<B, 8>, fp_store::<B, 8>)),
         Class::Store(w) => match w {
-            1 => Some(threaded!(store::<B, 1>)),
-            2 => Some(threaded!(store::<B, 2>)),
-            4 => Some(threaded!(store::<B, 4>)),
-            8 => Some(threaded!(store::<B, 8>)),
+            1 => Some(threaded!(fast store_fast::<B, 1>, store::<B, 1>)),
+            2 => Some(threaded!(fast store_fast::<B, 2>, store::<B, 2>)),
+            4 => Some(threaded!(fast store_fast::<B, 4>, store::<B, 4>)),
+            8 => Some(threaded!(fast store_fast::<B, 8>, store::<B, 8>)),
             _ => None,
         },
         _ => None,

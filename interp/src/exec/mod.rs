@@ -17,7 +17,7 @@ pub(crate) use mem::size_of;
 
 pub use alu::alu;
 pub(crate) use decoded::Decoded;
-pub(crate) use env::{may_hold_code, CodeFilter, DataModes, Env};
+pub(crate) use env::{may_hold_code, CodeFilter, DataModes, Env, RamView};
 pub(crate) use fast_mem::NO_PHYS;
 pub(crate) use handlers::ends_block;
 pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW};
