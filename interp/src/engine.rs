@@ -9,7 +9,7 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, DataModes, Decoded, Env, Flow, RamView, CODE_END, CODE_JUMPED,
+    ends_block, execute, fuse, DataModes, Decoded, Env, Flow, RamView, CODE_END, CODE_JUMPED,
     CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
@@ -530,6 +530,13 @@ impl<B: Bus> Interpreter<B> {
             off += inst.size();
             if ends_block(inst.op) {
                 break;
+            }
+        }
+        // Pairs that fuse run under one handler (see `exec::fuse`); the second keeps its own.
+        for k in 1..insts.len() {
+            let second_off = u64::from(insts[k].pc_off);
+            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &insts[k].inst, second_off) {
+                insts[k - 1].exec = h;
             }
         }
         let block: Block<B> = insts.drain(..).collect();

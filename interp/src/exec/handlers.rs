@@ -43,7 +43,12 @@ pub(crate) type Handler<B> =
 /// Runs `block` from instruction `i + 1` on (see [`Handler`]), or says that it ran out after
 /// instruction `i`.
 #[inline(always)]
-fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -> Outcome {
+pub(super) fn run_on<B>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
     let j = i + 1;
     match block.get(j) {
         Some(d) => (d.exec)(hart, env, d, block, j),
@@ -55,7 +60,7 @@ fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) 
 /// target when the jump cache has it and the run may take it whole (see [`Env::chain`]),
 /// else returns the jump's outcome.
 #[inline(always)]
-fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
+pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
     let chain = env.chain.get();
     if chain > 0 {
         if let Some(j) = env.jumps.find(hart.pc) {
@@ -79,7 +84,12 @@ fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
 /// After instruction `i` of `block` jumped back to the block's start: runs the block again
 /// when the run may take it whole (as [`chain`]), else returns the jump's outcome.
 #[inline(always)]
-fn rerun<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -> Outcome {
+pub(super) fn rerun<B>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
     let chain = env.chain.get();
     let n = i as u64 + 1;
     let left = env.left.get() - n;
@@ -97,7 +107,7 @@ fn rerun<B>(hart: &mut Hart, env: &Env<'_, B>, block: &[Decoded<B>], i: usize) -
 /// A handler's way out of line: semantic function `f` on instruction `d`, `block[i]`, then on
 /// as the handler would.
 #[inline(never)]
-fn slow<B, F>(
+pub(super) fn slow<B, F>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
@@ -280,7 +290,11 @@ fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> O
 }
 
 #[inline(always)]
-fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+pub(super) fn alu_imm<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
     set_x(hart, d.rd, v);
@@ -288,7 +302,11 @@ fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
 }
 
 #[inline(always)]
-fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+pub(super) fn alu_reg<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
     set_x(hart, d.rd, v);
@@ -321,7 +339,11 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
 }
 
 #[inline(always)]
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+pub(super) fn branch<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let a = x(hart, d.rs1);
     let b = x(hart, d.rs2);
@@ -390,7 +412,7 @@ fn sext(v: u64, width: u8) -> u64 {
 }
 
 #[inline(always)]
-fn load<B: Bus, const W: Width, const SIGNED: bool>(
+pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
@@ -405,7 +427,11 @@ fn load<B: Bus, const W: Width, const SIGNED: bool>(
 }
 
 #[inline(always)]
-fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+pub(super) fn store<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
     let base = x(hart, d.rs1);
     let va = base.wrapping_add(d.imm as u64);
     fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2), base)
@@ -413,7 +439,7 @@ fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<
 
 /// [`load`] when it hits the fast table in the block's RAM view (aligned); else nothing.
 #[inline(always)]
-fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
+pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
@@ -431,7 +457,11 @@ fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
 /// [`store`] when it hits the fast table in the block's RAM view (aligned, in a page without
 /// cached code); else nothing.
 #[inline(always)]
-fn store_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+pub(super) fn store_fast<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     fast_mem::try_store(hart, env, va, size_of(W), x(hart, d.rs2))
 }

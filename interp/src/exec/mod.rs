@@ -8,6 +8,7 @@ mod decoded;
 mod env;
 mod fast_mem;
 mod fp;
+mod fused;
 mod handlers;
 mod mem;
 mod outcome;
@@ -19,6 +20,7 @@ pub use alu::alu;
 pub(crate) use decoded::Decoded;
 pub(crate) use env::{may_hold_code, CodeFilter, DataModes, Env, RamView};
 pub(crate) use fast_mem::NO_PHYS;
+pub(crate) use fused::fuse;
 pub(crate) use handlers::ends_block;
 pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW};
 
