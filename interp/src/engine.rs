@@ -717,7 +717,7 @@ impl<B: Bus> Interpreter<B> {
                         continue;
                     }
                     hart.pc = at(d.next_off);
-                    (n, Exit::Store(d.inst, hart.xi(usize::from(d.rs1))))
+                    (n, Exit::Store(d.inst, hart.xi(d.rs1.get())))
                 }
                 // Any other store ends the block: it may have written cached code in a way
                 // the address alone does not tell, or written a device, which may raise an

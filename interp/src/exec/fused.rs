@@ -37,14 +37,14 @@ impl<B: Bus, const OP: u16, const IMM: bool> Step<B> for Alu<OP, IMM> {
     #[inline(always)]
     fn fast(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> bool {
         let op = const { Op::ALL[OP as usize] };
-        let a = hart.x[usize::from(d.rs1 & 31)];
+        let a = hart.x[d.rs1.get()];
         let b = if IMM {
             d.imm as u64
         } else {
-            hart.x[usize::from(d.rs2 & 31)]
+            hart.x[d.rs2.get()]
         };
         // Only chosen for an `rd` other than `x0`.
-        hart.x[usize::from(d.rd & 31)] = alu(op, a, b).unwrap_or(0);
+        hart.x[d.rd.get()] = alu(op, a, b).unwrap_or(0);
         true
     }
     fn slow(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {

@@ -21,7 +21,7 @@
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
-use super::decoded::Decoded;
+use super::decoded::{Decoded, RegIdx};
 use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
@@ -238,15 +238,15 @@ fn next<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
 }
 
 #[inline(always)]
-fn x(hart: &Hart, r: u8) -> u64 {
-    hart.x[usize::from(r & 31)]
+fn x(hart: &Hart, r: RegIdx) -> u64 {
+    hart.x[r.get()]
 }
 
 /// Writes a register that is not `x0` (handlers that write unconditionally are only chosen for
 /// instructions with another `rd`).
 #[inline(always)]
-fn set_x(hart: &mut Hart, r: u8, v: u64) {
-    hart.x[usize::from(r & 31)] = v;
+fn set_x(hart: &mut Hart, r: RegIdx, v: u64) {
+    hart.x[r.get()] = v;
 }
 
 /// An instruction whose only effect is on `rd = x0`: nothing.
@@ -388,7 +388,7 @@ fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.set_xi(d.rd.get(), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
@@ -399,7 +399,7 @@ fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.set_xi(d.rd.get(), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
@@ -421,7 +421,7 @@ pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     let out = fast_mem::load(hart, env, va, size_of(W));
     if out.code == CODE_NEXT {
         let v = out.value;
-        hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
+        hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
     }
     out
 }
@@ -447,7 +447,7 @@ pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     match fast_mem::try_load(hart, env, va, size_of(W)) {
         Some(v) => {
-            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
+            hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
             true
         }
         None => false,
@@ -475,7 +475,7 @@ fn fp_load_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &D
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     match fast_mem::try_load(hart, env, va, size_of(W)) {
         Some(v) => {
-            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+            hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
             hart.set_fs_dirty();
             true
         }
@@ -494,7 +494,7 @@ fn fp_store_fast<B: Bus, const W: Width>(
         return false;
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    fast_mem::try_store(hart, env, va, size_of(W), hart.f[usize::from(d.rs2 & 31)])
+    fast_mem::try_store(hart, env, va, size_of(W), hart.f[d.rs2.get()])
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
@@ -507,7 +507,7 @@ fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decode
     let out = fast_mem::load(hart, env, va, size_of(W));
     if out.code == CODE_NEXT {
         let v = out.value;
-        hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
+        hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
         hart.set_fs_dirty();
     }
     out
@@ -521,7 +521,7 @@ fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decod
     }
     let base = x(hart, d.rs1);
     let va = base.wrapping_add(d.imm as u64);
-    let v = hart.f[usize::from(d.rs2 & 31)];
+    let v = hart.f[d.rs2.get()];
     fast_mem::store(hart, env, va, size_of(W), v, base)
 }
 
