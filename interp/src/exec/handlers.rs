@@ -275,6 +275,20 @@ fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome
     }
 }
 
+/// An FP computational instruction (class `Fp`) of opcode `OP` straight through `fp::fp_of`
+/// (compiled for the opcode), without the pc
+/// moved there and back and the dispatch on the class; an exception (FP off, a bad rounding
+/// mode, which `fp::fp` raises before changing anything) through [`generic`], which raises it
+/// with the instruction's bits.
+#[inline(never)]
+fn fp_op<B: Bus, const OP: u16>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    if fp::fp_of::<OP>(hart, &d.inst).is_ok() {
+        Outcome::NEXT
+    } else {
+        generic(hart, env, d)
+    }
+}
+
 /// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
 /// instruction may overwrite it), for the engine's check for stores to cached code.
 #[inline(never)]
@@ -573,6 +587,14 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             }
         };
     }
+    macro_rules! fp_ops {
+        ($($name:ident)*) => {
+            match op {
+                $(Op::$name => Some(threaded!(fp_op::<B, { Op::$name as u16 }>)),)*
+                _ => None,
+            }
+        };
+    }
     match op.class() {
         Class::Alu => alu_ops!(
             Addi Slti Sltiu Xori Ori Andi Slli Srli Srai Add Sub Sll Slt Sltu Xor Srl Sra Or And
@@ -606,6 +628,13 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             (8, false) => Some(threaded!(fast load_fast::<B, 8, false>, load::<B, 8, false>)),
             _ => None,
         },
+        Class::Fp => fp_ops!(
+            FmaddS FmsubS FnmsubS FnmaddS FaddS FsubS FmulS FdivS FsqrtS FsgnjS FsgnjnS FsgnjxS
+            FminS FmaxS FcvtWS FcvtWuS FcvtLS FcvtLuS FmvXW FeqS FltS FleS FclassS FcvtSW
+            FcvtSWu FcvtSL FcvtSLu FmvWX FcvtSD FmaddD FmsubD FnmsubD FnmaddD FaddD FsubD FmulD
+            FdivD FsqrtD FsgnjD FsgnjnD FsgnjxD FminD FmaxD FcvtWD FcvtWuD FcvtLD FcvtLuD FmvXD
+            FeqD FltD FleD FclassD FcvtDW FcvtDWu FcvtDL FcvtDLu FmvDX FcvtDS
+        ),
         Class::FpLoad(4) => Some(threaded!(fast fp_load_fast::<B, 4>, fp_load::<B, 4>)),
         Class::FpLoad(8) => Some(threaded!(fast fp_load_fast::<B, 8>, fp_load::<B, 8>)),
         Class::FpStore(4) => Some(threaded!(fast fp_store_fast::<B, 4>, fp_store::<B, 4>)),
@@ -631,6 +660,17 @@ mod tests {
             .iter()
             .copied()
             .filter(|op| op.class() == Class::Alu)
+            .filter(|&op| special::<ospite_mmu::MemoryMap>(op).is_none())
+            .collect();
+        assert_eq!(missing, Vec::<Op>::new());
+    }
+
+    #[test]
+    fn every_fp_op_has_its_own_handler() {
+        let missing: Vec<Op> = Op::ALL
+            .iter()
+            .copied()
+            .filter(|op| op.class() == Class::Fp)
             .filter(|&op| special::<ospite_mmu::MemoryMap>(op).is_none())
             .collect();
         assert_eq!(missing, Vec::<Op>::new());
