@@ -114,6 +114,7 @@ pub(crate) fn load<B: Bus>(
 
 /// [`load`] past the fast path: through the MMU as a single step does (a fast-table hit
 /// outside RAM translates the same way and makes the same bus access).
+#[cold]
 #[inline(never)]
 fn load_other<B: Bus>(hart: &mut Hart, bus: &B, va: u64, size: AccessSize) -> Outcome {
     let ctx = hart.translate_ctx();
@@ -150,6 +151,7 @@ pub(crate) fn store<B: Bus>(
 }
 
 /// [`store`] past the fast path, through the MMU.
+#[cold]
 #[inline(never)]
 fn store_other<B: Bus>(
     hart: &mut Hart,

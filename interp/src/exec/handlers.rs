@@ -106,6 +106,7 @@ pub(super) fn rerun<B>(
 
 /// A handler's way out of line: semantic function `f` on instruction `d`, `block[i]`, then on
 /// as the handler would.
+#[cold]
 #[inline(never)]
 pub(super) fn slow<B, F>(
     hart: &mut Hart,
