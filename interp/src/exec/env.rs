@@ -44,8 +44,6 @@ pub(crate) struct RamView<'a> {
     pub ram: &'a GuestRam,
     /// Its first physical address.
     pub base: u64,
-    /// Its size in bytes.
-    pub len: u64,
 }
 
 impl<'a> RamView<'a> {
@@ -56,7 +54,6 @@ impl<'a> RamView<'a> {
         Some(RamView {
             ram,
             base: pa - off,
-            len: ram.len(),
         })
     }
 }

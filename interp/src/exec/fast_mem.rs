@@ -10,8 +10,8 @@
 //! goes through the MMU, which translates again and raises the fault a single step would.
 //! Only the TLB's hit counter misses these hits, as it misses the hits of translated code.
 
-use ospite_mmu::tlb::TLB_FLAGS;
-use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, TlbMode, VirtAddr, PAGE_SIZE};
+use ospite_mmu::tlb::{FAST_ENTRIES, TLB_FLAGS};
+use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, TlbMode, VirtAddr, PAGE_SHIFT, PAGE_SIZE};
 
 use super::env::{may_hold_code, Env};
 use super::outcome::Outcome;
@@ -32,8 +32,9 @@ fn fast_phys(hart: &Hart, mode: TlbMode, access: AccessType, va: u64, bytes: u64
     (e.tag & TLB_FLAGS == 0).then_some(e.phys | off)
 }
 
-/// The offset in the block's RAM view ([`Env::ram`]) of an aligned access of `bytes` bytes at
-/// virtual address `va` that hits the fast table there.
+/// The RAM and offset there, in the block's RAM view ([`Env::ram`]), of an aligned access of
+/// `bytes` bytes at virtual address `va` that hits the fast table without slow-path flags (its
+/// tag is then exactly the page of `va`). The RAM access checks that the offset is in range.
 #[inline(always)]
 fn fast_ram<'a, B>(
     hart: &Hart,
@@ -43,11 +44,15 @@ fn fast_ram<'a, B>(
     va: u64,
     bytes: u64,
 ) -> Option<(&'a ospite_mmu::GuestRam, u64)> {
-    let e = hart.mmu.tlb().lookup_fast(mode, access, VirtAddr(va))?;
+    let table = hart.mmu.tlb().fast_table(mode, access);
+    let e = &table[(va >> PAGE_SHIFT) as usize & (FAST_ENTRIES - 1)];
+    if e.tag != va & !(PAGE_SIZE - 1) {
+        return None;
+    }
     let view = env.ram?;
     let off = (e.phys | (va & (PAGE_SIZE - 1))).wrapping_sub(view.base);
-    // Aligned (so inside one page), in the region.
-    (e.tag & TLB_FLAGS == 0 && off & (bytes - 1) == 0 && off < view.len).then_some((view.ram, off))
+    // Aligned, so inside one page.
+    (off & (bytes - 1) == 0).then_some((view.ram, off))
 }
 
 /// An aligned load of `size` bytes at virtual address `va` (zero-extended) that hits the fast
