@@ -676,7 +676,6 @@ impl<B: Bus> Interpreter<B> {
             jumps: &cache.jumps,
             chain: Cell::new(if fresh { 0 } else { *unchecked }),
             left: Cell::new(left),
-            done: Cell::new(0),
             block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
             ram: self.ram_hint.and_then(|pa| RamView::at(bus, pa)),
         };
@@ -736,7 +735,7 @@ impl<B: Bus> Interpreter<B> {
                 // retire).
                 _ => {
                     hart.pc = at(d.pc_off);
-                    let done = env.done.get();
+                    let done = left - env.left.get();
                     retire_n(hart, done + n - 1);
                     if !fresh {
                         *unchecked = env.chain.get();
@@ -754,7 +753,8 @@ impl<B: Bus> Interpreter<B> {
         if !fresh {
             *unchecked = env.chain.get();
         }
-        let done = env.done.get();
+        // The instructions of the run's earlier blocks.
+        let done = left - env.left.get();
         retire_n(hart, done + attempted);
         (done + attempted, exit)
     }

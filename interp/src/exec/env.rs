@@ -26,10 +26,10 @@ pub(crate) struct Env<'a, B> {
     /// look at stop requests and interrupts).
     pub chain: Cell<u32>,
     /// The budget left at the start of the current block: a jump goes on into a block only if
-    /// all of it fits after the instructions run in this one.
+    /// all of it fits after the instructions run in this one. What it has come down by since
+    /// the run began is the instructions of the run's earlier blocks (completed, not yet
+    /// retired).
     pub left: Cell<u64>,
-    /// The instructions of the earlier blocks of this run (completed, not yet retired).
-    pub done: Cell<u64>,
     /// The block running now, whose index an outcome gives.
     pub block: Cell<&'a [Decoded<B>]>,
     /// The RAM region that loads and stores most likely hit (the one holding the code), so

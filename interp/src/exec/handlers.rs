@@ -71,7 +71,6 @@ pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
                 if next.len() as u64 <= left {
                     env.chain.set(chain - 1);
                     env.left.set(left);
-                    env.done.set(env.done.get() + n);
                     env.block.set(next);
                     return (first.exec)(hart, env, first, next, 0);
                 }
@@ -97,7 +96,6 @@ pub(super) fn rerun<B>(
         if let Some(first) = block.first() {
             env.chain.set(chain - 1);
             env.left.set(left);
-            env.done.set(env.done.get() + n);
             return (first.exec)(hart, env, first, block, 0);
         }
     }
