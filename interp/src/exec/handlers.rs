@@ -127,8 +127,8 @@ where
 
 /// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
 /// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
-/// returns the outcome with the instruction's index, except that a jump may go on into the
-/// block at its target ([`chain`]).
+/// returns the outcome with the instruction's index. The other forms are for loads and stores
+/// (`fast`), branches back to the block's start (`back`) and jumps (`jump`).
 macro_rules! threaded {
     ($f:expr) => {
         (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
@@ -275,10 +275,9 @@ fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome
 }
 
 /// An FP computational instruction (class `Fp`) of opcode `OP` straight through `fp::fp_of`
-/// (compiled for the opcode), without the pc
-/// moved there and back and the dispatch on the class; an exception (FP off, a bad rounding
-/// mode, which `fp::fp` raises before changing anything) through [`generic`], which raises it
-/// with the instruction's bits.
+/// (compiled for the opcode), without the pc moved there and back and the dispatch on the
+/// class; an exception (FP off, a bad rounding mode, which `fp::fp_of` raises before changing
+/// anything) through [`generic`], which raises it with the instruction's bits.
 #[inline(never)]
 fn fp_op<B: Bus, const OP: u16>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     if fp::fp_of::<OP>(hart, &d.inst).is_ok() {
@@ -303,11 +302,7 @@ fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> O
 }
 
 #[inline(always)]
-pub(super) fn alu_imm<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    _: &Env<'_, B>,
-    d: &Decoded<B>,
-) -> Outcome {
+fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
     set_x(hart, d.rd, v);
@@ -315,11 +310,7 @@ pub(super) fn alu_imm<B: Bus, const OP: u16>(
 }
 
 #[inline(always)]
-pub(super) fn alu_reg<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    _: &Env<'_, B>,
-    d: &Decoded<B>,
-) -> Outcome {
+fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
     set_x(hart, d.rd, v);
