@@ -328,8 +328,10 @@ enum Exit {
     Store(Inst, u64),
     /// An `ebreak` with debug breakpoints on; it did not execute.
     Breakpoint,
-    /// The block's last instruction, a system instruction, ran with this result.
-    End(Result<Flow, Exception>),
+    /// The block's last instruction, a system instruction, ran with this result; `true` when
+    /// it was a CSR access that left the translation context as it was (so the fetch page and
+    /// the jump cache stay valid).
+    End(Result<Flow, Exception>, bool),
 }
 
 /// Counts `n` retired instructions (`minstret`, `mcycle`), unless inhibited.
@@ -469,7 +471,7 @@ impl<B: Bus> Interpreter<B> {
             }
         };
         let block = self.cache.block(i, b).clone();
-        Some((self.cache.jumps.remember(pc, &block), fresh))
+        Some((self.cache.jumps.remember(pc, block), fresh))
     }
 
     /// Translates the pc and remembers its page; `None` on a fault or outside RAM.
@@ -620,16 +622,17 @@ impl<B: Bus> Interpreter<B> {
             }
             Exit::Store(inst, base) => self.after_store(&inst, base),
             Exit::Breakpoint => return Some(StopReason::Breakpoint),
-            Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
-            Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
-            Exit::End(Ok(Flow::Wfi)) => {
+            Exit::End(Ok(Flow::Continue), true) => {}
+            Exit::End(Ok(Flow::Continue), false) => self.cache.forget_fetch_page(),
+            Exit::End(Ok(Flow::FenceI), _) => self.cache.flush(),
+            Exit::End(Ok(Flow::Wfi), _) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();
                 if self.hart.wakeup_pending() == 0 {
                     return Some(StopReason::Wfi);
                 }
             }
-            Exit::End(Err(e)) => {
+            Exit::End(Err(e), _) => {
                 self.hart.raise(e);
                 self.cache.forget_fetch_page();
             }
@@ -746,7 +749,13 @@ impl<B: Bus> Interpreter<B> {
                     if d.is_ebreak() && self.debug_breakpoints {
                         return (done + n - 1, Exit::Breakpoint);
                     }
-                    return (done + n, Exit::End(execute(hart, bus, &d.inst)));
+                    // Most CSR accesses (scratch registers, counters, the interrupt enable in
+                    // `sstatus`) leave the translation context alone: then nothing the
+                    // context keys needs forgetting.
+                    let ctx = hart.translate_ctx();
+                    let result = execute(hart, bus, &d.inst);
+                    let same = d.inst.op.class() == Class::Csr && hart.translate_ctx() == ctx;
+                    return (done + n, Exit::End(result, same));
                 }
             };
         };

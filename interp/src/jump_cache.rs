@@ -69,12 +69,12 @@ impl<B> JumpCache<B> {
     }
 
     /// Remembers `block` as the block at `pc`; returns its entry.
-    pub fn remember(&mut self, pc: u64, block: &Block<B>) -> usize {
+    pub fn remember(&mut self, pc: u64, block: Block<B>) -> usize {
         let j = Self::index(pc);
         self.entries[j] = Entry {
             pc,
             generation: self.generation,
-            block: Some(block.clone()),
+            block: Some(block),
         };
         j
     }
