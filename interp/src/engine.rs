@@ -677,7 +677,13 @@ impl<B: Bus> Interpreter<B> {
             modes,
             code_filter: cache.code_filter(),
             jumps: &cache.jumps,
-            chain: Cell::new(if fresh { 0 } else { *unchecked }),
+            chain: Cell::new(match fresh {
+                true => 0,
+                // Unoptimised, the handlers' tail calls are real calls and a run nests a frame
+                // per instruction: debug builds take at most one block more per run.
+                false if cfg!(debug_assertions) => (*unchecked).min(1),
+                false => *unchecked,
+            }),
             left: Cell::new(left),
             block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
             ram: self.ram_hint.and_then(|pa| RamView::at(bus, pa)),
