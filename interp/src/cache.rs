@@ -29,6 +29,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use ospite_isa::Inst;
 
+use crate::exec::{may_hold_code, CodeFilter};
 use crate::jump_cache::{Block, JumpCache};
 
 /// Slots per 4 KiB page: one per 2-byte parcel.
@@ -139,7 +140,7 @@ pub(crate) struct DecodeCache<B> {
     fetch_page: Option<(u64, usize)>,
     /// One bit per `ppn % 4096` of every cached page since the last flush: a store whose page's
     /// bit is clear cannot have written cached code, without a hash lookup.
-    filter: [u64; 64],
+    filter: CodeFilter,
     /// Instructions held in blocks, for the size bound.
     block_insts: usize,
     /// The blocks last run at virtual pcs; a new generation wherever the fetch page is
@@ -284,15 +285,22 @@ impl<B> DecodeCache<B> {
     /// dropping the page.
     #[inline(always)]
     pub fn holds_code(&self, pa: u64, len: u64) -> bool {
-        let ppn = pa >> 12;
-        if self.filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) == 0 {
+        if !may_hold_code(&self.filter, pa) {
             return false;
         }
         self.holds_code_slow(pa, len)
     }
 
+    /// The filter of pages with cached code: one bit per `ppn % 4096` of every page cached
+    /// since the last flush (a store to a page whose bit is clear wrote no cached code).
+    #[inline(always)]
+    pub fn code_filter(&self) -> &CodeFilter {
+        &self.filter
+    }
+
+    /// [`DecodeCache::holds_code`] past the filter.
     #[inline(never)]
-    fn holds_code_slow(&self, pa: u64, len: u64) -> bool {
+    pub fn holds_code_slow(&self, pa: u64, len: u64) -> bool {
         let Some(&i) = self.index.get(&(pa >> 12)) else {
             return false;
         };

@@ -1,5 +1,6 @@
 //! The `Engine` trait that both engines implement, and the interpreter.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -8,8 +9,8 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, DataModes, Decoded, Env, Flow, CODE_END, CODE_JUMPED, CODE_NEXT,
-    CODE_STORED, CODE_STORED_SLOW,
+    ends_block, execute, fuse, DataModes, Decoded, Env, Flow, RamView, CODE_END, CODE_JUMPED,
+    CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
 use crate::jump_cache::Block;
@@ -88,6 +89,9 @@ pub struct Interpreter<B: Bus> {
     /// The regimes of data accesses, for the jump cache's generation they were worked out in
     /// (a new generation starts whenever the translation context may have changed).
     data_modes: Option<(u64, DataModes)>,
+    /// A physical address in the RAM region that code was last fetched from, where loads and
+    /// stores most likely go too (see `exec::RamView`).
+    ram_hint: Option<u64>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -103,6 +107,7 @@ impl<B: Bus> Interpreter<B> {
             mark_code_pages: false,
             block_scratch: Vec::new(),
             data_modes: None,
+            ram_hint: None,
         }
     }
 
@@ -323,8 +328,10 @@ enum Exit {
     Store(Inst, u64),
     /// An `ebreak` with debug breakpoints on; it did not execute.
     Breakpoint,
-    /// The block's last instruction, a system instruction, ran with this result.
-    End(Result<Flow, Exception>),
+    /// The block's last instruction, a system instruction, ran with this result; `true` when
+    /// it was a CSR access that left the translation context as it was (so the fetch page and
+    /// the jump cache stay valid).
+    End(Result<Flow, Exception>, bool),
 }
 
 /// Counts `n` retired instructions (`minstret`, `mcycle`), unless inhibited.
@@ -464,7 +471,7 @@ impl<B: Bus> Interpreter<B> {
             }
         };
         let block = self.cache.block(i, b).clone();
-        Some((self.cache.jumps.remember(pc, &block), fresh))
+        Some((self.cache.jumps.remember(pc, block), fresh))
     }
 
     /// Translates the pc and remembers its page; `None` on a fault or outside RAM.
@@ -487,6 +494,7 @@ impl<B: Bus> Interpreter<B> {
             }
         };
         self.cache.remember_fetch_page(pc, pa.0);
+        self.ram_hint = Some(pa.0);
         Some(i)
     }
 
@@ -524,6 +532,13 @@ impl<B: Bus> Interpreter<B> {
             off += inst.size();
             if ends_block(inst.op) {
                 break;
+            }
+        }
+        // Pairs that fuse run under one handler (see `exec::fuse`); the second keeps its own.
+        for k in 1..insts.len() {
+            let second_off = u64::from(insts[k].pc_off);
+            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &insts[k].inst, second_off) {
+                insts[k - 1].exec = h;
             }
         }
         let block: Block<B> = insts.drain(..).collect();
@@ -607,16 +622,17 @@ impl<B: Bus> Interpreter<B> {
             }
             Exit::Store(inst, base) => self.after_store(&inst, base),
             Exit::Breakpoint => return Some(StopReason::Breakpoint),
-            Exit::End(Ok(Flow::Continue)) => self.cache.forget_fetch_page(),
-            Exit::End(Ok(Flow::FenceI)) => self.cache.flush(),
-            Exit::End(Ok(Flow::Wfi)) => {
+            Exit::End(Ok(Flow::Continue), true) => {}
+            Exit::End(Ok(Flow::Continue), false) => self.cache.forget_fetch_page(),
+            Exit::End(Ok(Flow::FenceI), _) => self.cache.flush(),
+            Exit::End(Ok(Flow::Wfi), _) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();
                 if self.hart.wakeup_pending() == 0 {
                     return Some(StopReason::Wfi);
                 }
             }
-            Exit::End(Err(e)) => {
+            Exit::End(Err(e), _) => {
                 self.hart.raise(e);
                 self.cache.forget_fetch_page();
             }
@@ -641,74 +657,75 @@ impl<B: Bus> Interpreter<B> {
         modes
     }
 
-    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, again while
-    /// it loops back to its start and `unchecked` allows (see [`UNCHECKED_BLOCKS`]), unless it
-    /// is `fresh` (just built: that run is its decode, which the hit count leaves out). Returns
-    /// the instructions attempted (a faulting one counts, a breakpoint does not) and how it
-    /// ended.
-    /// The pc stays at the block's start while it runs (see `exec::Decoded`) and is set here
-    /// when it ends, unless a jump set it.
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, and after it,
+    /// while `unchecked` allows (see [`UNCHECKED_BLOCKS`]), the blocks its jumps lead to that
+    /// the jump cache holds and that fit whole in the budget (one less in `unchecked` for each),
+    /// unless it is `fresh` (just built: that run is its decode, which the hit count leaves
+    /// out). Returns the instructions attempted (a faulting one counts, a breakpoint does not)
+    /// and how it ended.
+    /// The pc stays at the running block's start (see `exec::Decoded`) and is set here when
+    /// the run ends, unless a jump set it.
     #[inline(always)]
     fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: &mut u32) -> (u64, Exit) {
         let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
-        let env = Env { bus, modes };
         let cache = &self.cache;
         let full = cache.jumps.block(j);
-        let block = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
-        // Instructions of earlier runs of a loop that jumps back to the block's start (all
-        // retired).
-        let mut done = 0;
-        let start = hart.pc;
-        let at = |off: u16| start.wrapping_add(u64::from(off));
-        let mut next = 0;
-        loop {
-            // Straight-line code: one call and one test per instruction.
-            let (d, out) = loop {
-                let Some(d) = block.get(next) else {
-                    // The block ran out (the budget, or the page's end) after a plain
-                    // instruction or a store.
-                    if let Some(last) = block.last() {
-                        hart.pc = at(last.next_off);
-                    }
-                    retire_n(hart, next as u64);
-                    return (done + next as u64, Exit::Done);
-                };
-                next += 1;
-                let out = (d.exec)(hart, &env, d);
-                if out.code != CODE_NEXT {
-                    break (d, out);
+        let env = Env {
+            bus,
+            modes,
+            code_filter: cache.code_filter(),
+            jumps: &cache.jumps,
+            chain: Cell::new(match fresh {
+                true => 0,
+                // Unoptimised, the handlers' tail calls are real calls and a run nests a frame
+                // per instruction: debug builds take at most one block more per run.
+                false if cfg!(debug_assertions) => (*unchecked).min(1),
+                false => *unchecked,
+            }),
+            left: Cell::new(left),
+            block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
+            ram: self.ram_hint.and_then(|pa| RamView::at(bus, pa)),
+        };
+        let mut from = 0;
+        let (attempted, exit) = loop {
+            // Straight-line code: the handlers run each other (see `exec::handlers`) until
+            // something stops the run.
+            let block = env.block.get();
+            let Some(first) = block.get(from) else {
+                // Nothing left after a store that went on (the budget, or the page's end).
+                if let Some(last) = block.last() {
+                    hart.pc = hart.pc.wrapping_add(u64::from(last.next_off));
                 }
+                break (from as u64, Exit::Done);
             };
-            // Attempted so far, `d` included.
-            let n = next as u64;
-            // Opaque to the optimizer, which would otherwise merge the test above into this
-            // match and dispatch every instruction through its jump table.
-            let exit = match std::hint::black_box(out.code) {
-                // A loop back to the block's start runs it again at once, as another block
-                // would be run (it counts as one for the look at interrupts), while the whole
-                // block fits in the budget.
-                CODE_JUMPED
-                    if hart.pc == start
-                        && !fresh
-                        && *unchecked > 0
-                        && done + n + full.len() as u64 <= left =>
-                {
-                    retire_n(hart, n);
-                    done += n;
-                    *unchecked -= 1;
-                    next = 0;
-                    continue;
+            let out = (first.exec)(hart, &env, first, block, from);
+            // The block that stopped, which a jump may have changed.
+            let block = env.block.get();
+            let i = out.index();
+            let d = &block[i];
+            let start = hart.pc;
+            let at = |off: u16| start.wrapping_add(u64::from(off));
+            // Attempted in this block, `d` included.
+            let n = i as u64 + 1;
+            break match out.kind() {
+                // The block ran out (the budget, or the page's end) after a plain instruction
+                // or a store.
+                CODE_RAN_OUT => {
+                    hart.pc = at(d.next_off);
+                    (n, Exit::Done)
                 }
-                CODE_JUMPED => Exit::Done,
-                // A store to RAM: only its own bytes can have been cached code.
+                CODE_JUMPED => (n, Exit::Done),
+                // A store to RAM in a page that may hold cached code: only its own bytes can
+                // have been cached code.
                 CODE_STORED => {
-                    if !cache.holds_code(out.value, u64::from(d.width)) {
+                    if !cache.holds_code_slow(out.value, u64::from(d.width)) {
+                        from = i + 1;
                         continue;
                     }
                     hart.pc = at(d.next_off);
-                    Exit::Store(d.inst, hart.xi(usize::from(d.rs1)))
+                    (n, Exit::Store(d.inst, hart.xi(d.rs1.get())))
                 }
                 // Any other store ends the block: it may have written cached code in a way
                 // the address alone does not tell, or written a device, which may raise an
@@ -717,29 +734,44 @@ impl<B: Bus> Interpreter<B> {
                     let base = out.value;
                     hart.pc = at(d.next_off);
                     if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
-                        Exit::Store(d.inst, base)
+                        (n, Exit::Store(d.inst, base))
                     } else {
-                        Exit::Device
+                        (n, Exit::Device)
                     }
                 }
-                CODE_END => {
+                // A system instruction, or a fault: the instruction is not counted with the
+                // rest (a system instruction may read or write the counters, a fault does not
+                // retire).
+                _ => {
                     hart.pc = at(d.pc_off);
-                    // The instruction may read or write the counters: count the block so far.
-                    retire_n(hart, n - 1);
+                    let done = left - env.left.get();
+                    retire_n(hart, done + n - 1);
+                    if !fresh {
+                        *unchecked = env.chain.get();
+                    }
+                    if out.kind() != CODE_END {
+                        return (done + n, Exit::Fault(out.exception()));
+                    }
                     if d.is_ebreak() && self.debug_breakpoints {
                         return (done + n - 1, Exit::Breakpoint);
                     }
-                    return (done + n, Exit::End(execute(hart, bus, &d.inst)));
-                }
-                _ => {
-                    hart.pc = at(d.pc_off);
-                    retire_n(hart, n - 1);
-                    return (done + n, Exit::Fault(out.exception()));
+                    // Most CSR accesses (scratch registers, counters, the interrupt enable in
+                    // `sstatus`) leave the translation context alone: then nothing the
+                    // context keys needs forgetting.
+                    let ctx = hart.translate_ctx();
+                    let result = execute(hart, bus, &d.inst);
+                    let same = d.inst.op.class() == Class::Csr && hart.translate_ctx() == ctx;
+                    return (done + n, Exit::End(result, same));
                 }
             };
-            retire_n(hart, n);
-            return (done + n, exit);
+        };
+        if !fresh {
+            *unchecked = env.chain.get();
         }
+        // The instructions of the run's earlier blocks.
+        let done = left - env.left.get();
+        retire_n(hart, done + attempted);
+        (done + attempted, exit)
     }
 }
 

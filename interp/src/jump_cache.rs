@@ -1,6 +1,7 @@
 //! The jump cache: the block last run at a virtual pc, found with one compare instead of the
 //! walk from the fetch page to the page's block table (QEMU keeps a `tb_jmp_cache` for the
-//! same reason).
+//! same reason). A running block's jumps look their target up here too, to go on into the
+//! block there without returning to the engine (see `exec::handlers`).
 //!
 //! An entry is valid only in the *generation* it was made in. The decode cache starts a new
 //! generation whenever an entry may have become wrong: the translation context may have
@@ -68,12 +69,12 @@ impl<B> JumpCache<B> {
     }
 
     /// Remembers `block` as the block at `pc`; returns its entry.
-    pub fn remember(&mut self, pc: u64, block: &Block<B>) -> usize {
+    pub fn remember(&mut self, pc: u64, block: Block<B>) -> usize {
         let j = Self::index(pc);
         self.entries[j] = Entry {
             pc,
             generation: self.generation,
-            block: Some(block.clone()),
+            block: Some(block),
         };
         j
     }

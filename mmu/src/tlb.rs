@@ -311,6 +311,7 @@ impl Tlb {
     }
 
     /// The fast table of a regime and access type.
+    #[inline]
     pub fn fast_table(&self, mode: TlbMode, access: AccessType) -> &[TlbEntry] {
         let start = (mode.index() * 3 + access.index()) * FAST_ENTRIES;
         &self.fast[start..start + FAST_ENTRIES]

@@ -20,10 +20,10 @@ pub(crate) struct Decoded<B> {
     pub pc_off: u16,
     /// The byte offset of the next instruction from the block's first.
     pub next_off: u16,
-    /// `rd`, `rs1`, `rs2` as register numbers (0..32).
-    pub rd: u8,
-    pub rs1: u8,
-    pub rs2: u8,
+    /// `rd`, `rs1`, `rs2` as register numbers.
+    pub rd: RegIdx,
+    pub rs1: RegIdx,
+    pub rs2: RegIdx,
     /// For a store, SC or AMO: the access width in bytes.
     pub width: u8,
     /// For a store: the offset from `rs1` of the first byte written.
@@ -35,7 +35,7 @@ pub(crate) struct Decoded<B> {
 impl<B: ospite_mmu::Bus> Decoded<B> {
     /// `inst`, found `pc_off` bytes after the start of its block.
     pub(crate) fn new(inst: Inst, pc_off: u64) -> Decoded<B> {
-        let exec = resolve::<B>(&inst);
+        let exec = resolve::<B>(&inst, pc_off);
         let (width, offset) = match inst.op.class() {
             Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
             Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
@@ -47,9 +47,9 @@ impl<B: ospite_mmu::Bus> Decoded<B> {
             imm: i64::from(inst.imm),
             pc_off: pc_off as u16,
             next_off: (pc_off + inst.size()) as u16,
-            rd: inst.rd.idx() as u8 & 31,
-            rs1: inst.rs1.idx() as u8 & 31,
-            rs2: inst.rs2.idx() as u8 & 31,
+            rd: RegIdx::of(inst.rd.idx()),
+            rs1: RegIdx::of(inst.rs1.idx()),
+            rs2: RegIdx::of(inst.rs2.idx()),
             width,
             offset,
             inst,
@@ -60,5 +60,33 @@ impl<B: ospite_mmu::Bus> Decoded<B> {
     #[inline(always)]
     pub(crate) fn is_ebreak(&self) -> bool {
         self.inst.op == Op::Ebreak
+    }
+}
+
+/// A register number, 0 to 31, as a type whose values the compiler knows to be below 32: an
+/// index into a 32-entry register file needs no bounds check and no mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+#[rustfmt::skip]
+pub(crate) enum RegIdx {
+    R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, R12, R13, R14, R15,
+    R16, R17, R18, R19, R20, R21, R22, R23, R24, R25, R26, R27, R28, R29, R30, R31,
+}
+
+impl RegIdx {
+    /// Register `i % 32`.
+    pub(crate) fn of(i: usize) -> RegIdx {
+        use RegIdx::*;
+        const ALL: [RegIdx; 32] = [
+            R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, R11, R12, R13, R14, R15, R16, R17, R18,
+            R19, R20, R21, R22, R23, R24, R25, R26, R27, R28, R29, R30, R31,
+        ];
+        ALL[i & 31]
+    }
+
+    /// The register number.
+    #[inline(always)]
+    pub(crate) fn get(self) -> usize {
+        self as usize
     }
 }

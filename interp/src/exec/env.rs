@@ -1,9 +1,15 @@
-//! What the handlers of a block share: the bus, and the TLB regimes of data accesses in the
-//! current translation context, worked out once rather than at every load and store.
+//! What the handlers of a block share: the bus, the TLB regimes of data accesses in the
+//! current translation context, worked out once rather than at every load and store, the
+//! decode cache's filter of code pages, and what a jump needs to go on into the next block
+//! itself (the jump cache, and the blocks and instructions the run may still take).
 
-use ospite_mmu::{AccessType, TlbMode};
+use std::cell::Cell;
 
+use ospite_mmu::{AccessType, GuestRam, TlbMode};
+
+use super::decoded::Decoded;
 use crate::hart::Hart;
+use crate::jump_cache::JumpCache;
 
 /// The environment of a block's handlers.
 pub(crate) struct Env<'a, B> {
@@ -11,6 +17,55 @@ pub(crate) struct Env<'a, B> {
     pub bus: &'a B,
     /// The regimes of data accesses (see [`DataModes`]).
     pub modes: DataModes,
+    /// The decode cache's filter of pages with cached code (see `DecodeCache::code_filter`):
+    /// a store to RAM outside it cannot have written cached code, and the block goes on.
+    pub code_filter: &'a CodeFilter,
+    /// The jump cache, where a jump finds the block at its target.
+    pub jumps: &'a JumpCache<B>,
+    /// How many more blocks a jump may go on into (each counts as a block for the engine's
+    /// look at stop requests and interrupts).
+    pub chain: Cell<u32>,
+    /// The budget left at the start of the current block: a jump goes on into a block only if
+    /// all of it fits after the instructions run in this one. What it has come down by since
+    /// the run began is the instructions of the run's earlier blocks (completed, not yet
+    /// retired).
+    pub left: Cell<u64>,
+    /// The block running now, whose index an outcome gives.
+    pub block: Cell<&'a [Decoded<B>]>,
+    /// The RAM region that loads and stores most likely hit (the one holding the code), so
+    /// that a fast-table hit in it reaches RAM without asking the bus.
+    pub ram: Option<RamView<'a>>,
+}
+
+/// A RAM region and where it lies in physical memory.
+#[derive(Clone, Copy)]
+pub(crate) struct RamView<'a> {
+    /// The region.
+    pub ram: &'a GuestRam,
+    /// Its first physical address.
+    pub base: u64,
+}
+
+impl<'a> RamView<'a> {
+    /// The region `bus` has at physical address `pa`, if RAM.
+    #[inline]
+    pub fn at<B: ospite_mmu::Bus>(bus: &'a B, pa: u64) -> Option<RamView<'a>> {
+        let (ram, off) = bus.ram_offset(ospite_mmu::PhysAddr(pa))?;
+        Some(RamView {
+            ram,
+            base: pa - off,
+        })
+    }
+}
+
+/// One bit per `ppn % 4096` of the pages the decode cache holds code of.
+pub(crate) type CodeFilter = [u64; 64];
+
+/// Whether the page of physical address `pa` may hold cached code by `filter`.
+#[inline(always)]
+pub(crate) fn may_hold_code(filter: &CodeFilter, pa: u64) -> bool {
+    let ppn = pa >> 12;
+    filter[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
 }
 
 /// The TLB regimes of loads and stores in one translation context.

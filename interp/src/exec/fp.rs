@@ -50,11 +50,17 @@ fn unbox(v: u64) -> u32 {
 /// `mstatus.FS` is not Off.
 #[inline]
 pub(super) fn check_enabled(hart: &Hart, inst: &Inst) -> Result<(), Exception> {
-    if hart.has(inst.op.info().ext) && hart.csr.mstatus & mstatus::FS != 0 {
+    if is_enabled(hart, inst) {
         Ok(())
     } else {
         Err(Exception::illegal(0))
     }
+}
+
+/// Whether [`check_enabled`] lets `inst` run.
+#[inline(always)]
+pub(super) fn is_enabled(hart: &Hart, inst: &Inst) -> bool {
+    hart.has(inst.op.info().ext) && hart.csr.mstatus & mstatus::FS != 0
 }
 
 /// The rounding mode `rm` names, taking `frm` for dynamic; illegal instruction for the
@@ -128,6 +134,7 @@ enum Kind {
 }
 
 /// The kind of `op` and whether it is double precision.
+#[inline(always)]
 fn kind(op: Op) -> Option<(Kind, bool)> {
     use Kind::*;
     Some(match op {
@@ -331,7 +338,7 @@ fn classify<P: Prec>(v: u64) -> u64 {
 }
 
 /// Runs one operation of kind `k` in precision `P`.
-#[inline]
+#[inline(always)]
 fn run<P: Prec>(hart: &Hart, inst: &Inst, k: Kind, rm: RoundingMode) -> Out {
     use Kind::*;
     let reg1 = hart.f[inst.rs1.idx()];
@@ -399,10 +406,23 @@ fn run<P: Prec>(hart: &Hart, inst: &Inst, k: Kind, rm: RoundingMode) -> Out {
 
 /// Executes an FP computational instruction (class `Fp`): checks the extension, `mstatus.FS`
 /// and the rounding mode, computes, writes `rd`, accrues `fflags`, and marks the FP state
-/// dirty when an f register or `fflags` was written.
+/// dirty when an f register or `fflags` was written. On an exception nothing has changed.
 pub(super) fn fp(hart: &mut Hart, inst: &Inst) -> Result<(), Exception> {
+    fp_as(hart, inst, inst.op)
+}
+
+/// [`fp`] for an instruction of opcode `OP` (`Op as u16`), compiled for it alone: the
+/// dispatch on its kind and precision is done by the compiler.
+#[inline(always)]
+pub(super) fn fp_of<const OP: u16>(hart: &mut Hart, inst: &Inst) -> Result<(), Exception> {
+    fp_as(hart, inst, const { Op::ALL[OP as usize] })
+}
+
+/// [`fp`], with `op` the instruction's opcode.
+#[inline(always)]
+fn fp_as(hart: &mut Hart, inst: &Inst, op: Op) -> Result<(), Exception> {
     check_enabled(hart, inst)?;
-    let (k, double) = kind(inst.op).ok_or(Exception::illegal(0))?;
+    let (k, double) = kind(op).ok_or(Exception::illegal(0))?;
     let rm = if has_rm(inst.op.info().fmt) {
         rounding(hart, inst.rm)?
     } else {

@@ -6,25 +6,179 @@
 //! handler of their own (one monomorphic function per opcode, where [`alu()`] folds to the single
 //! operation; loads and stores through `fast_mem`); everything else goes through
 //! [`execute_unretired`], the same code as a single step, and system instructions are handed
-//! back to the engine. A handler says in its [`Outcome`] what the engine does next. No handler
-//! counts the instruction as retired: the engine counts a block's instructions at once.
+//! back to the engine. No handler counts the instruction as retired: the engine counts a
+//! block's instructions at once.
+//!
+//! Dispatch is threaded: a handler that completes its instruction calls the next instruction's
+//! handler itself, as its last act (a tail call, which the compiler makes a jump), so a run of
+//! straight-line code costs one indirect jump per instruction, each from a site of its own,
+//! with no return to a loop in between. Only a handler whose instruction stops the run (a
+//! jump taken, a fault, a store that may have written code or a device, a system instruction,
+//! the end of the block as run) returns, with an [`Outcome`] that says what happened and at
+//! which instruction. Each handler is a small semantic function (instruction in, [`Outcome`]
+//! out, [`Outcome::NEXT`] to carry on) wrapped by `threaded!`.
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
 
-use super::decoded::Decoded;
+use super::decoded::{Decoded, RegIdx};
 use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
-use super::outcome::{Outcome, CODE_END, CODE_JUMPED, CODE_STORED_SLOW};
+use super::outcome::{
+    Outcome, CODE_END, CODE_JUMPED, CODE_LOOPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW,
+};
 use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
-/// A pre-resolved instruction handler. It runs while the hart's pc holds the block's first
-/// instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an
-/// exception nothing architectural has changed.
-pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome;
+/// A pre-resolved instruction handler: runs instruction `d`, which is `block[i]`, then (see the
+/// module doc) the rest of `block` until something stops the run, and returns that outcome
+/// ([`Outcome::at`] its index). It runs while the hart's pc holds the block's first instruction
+/// (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an exception nothing
+/// architectural has changed by the faulting instruction.
+pub(crate) type Handler<B> =
+    fn(&mut Hart, &Env<'_, B>, &Decoded<B>, &[Decoded<B>], usize) -> Outcome;
+
+/// Runs `block` from instruction `i + 1` on (see [`Handler`]), or says that it ran out after
+/// instruction `i`.
+#[inline(always)]
+pub(super) fn run_on<B>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
+    let j = i + 1;
+    match block.get(j) {
+        Some(d) => (d.exec)(hart, env, d, block, j),
+        None => Outcome::code(CODE_RAN_OUT).at(i),
+    }
+}
+
+/// After instruction `i` of `block` jumped (the pc is its target): runs the block at the
+/// target when the jump cache has it and the run may take it whole (see [`Env::chain`]),
+/// else returns the jump's outcome.
+#[inline(always)]
+pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
+    let chain = env.chain.get();
+    if chain > 0 {
+        if let Some(j) = env.jumps.find(hart.pc) {
+            let next = env.jumps.block(j);
+            let n = i as u64 + 1;
+            let left = env.left.get() - n;
+            if let Some(first) = next.first() {
+                if next.len() as u64 <= left {
+                    env.chain.set(chain - 1);
+                    env.left.set(left);
+                    env.block.set(next);
+                    return (first.exec)(hart, env, first, next, 0);
+                }
+            }
+        }
+    }
+    Outcome::code(CODE_JUMPED).at(i)
+}
+
+/// After instruction `i` of `block` jumped back to the block's start: runs the block again
+/// when the run may take it whole (as [`chain`]), else returns the jump's outcome.
+#[inline(always)]
+pub(super) fn rerun<B>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
+    let chain = env.chain.get();
+    let n = i as u64 + 1;
+    let left = env.left.get() - n;
+    if chain > 0 && block.len() as u64 <= left {
+        if let Some(first) = block.first() {
+            env.chain.set(chain - 1);
+            env.left.set(left);
+            return (first.exec)(hart, env, first, block, 0);
+        }
+    }
+    Outcome::code(CODE_JUMPED).at(i)
+}
+
+/// A handler's way out of line: semantic function `f` on instruction `d`, `block[i]`, then on
+/// as the handler would.
+#[cold]
+#[inline(never)]
+pub(super) fn slow<B, F>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    block: &[Decoded<B>],
+    i: usize,
+    f: F,
+) -> Outcome
+where
+    F: FnOnce(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome,
+{
+    let out = f(hart, env, d);
+    if out.code == CODE_NEXT {
+        run_on(hart, env, block, i)
+    } else {
+        out.at(i)
+    }
+}
+
+/// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
+/// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
+/// returns the outcome with the instruction's index. The other forms are for loads and stores
+/// (`fast`), branches back to the block's start (`back`) and jumps (`jump`).
+macro_rules! threaded {
+    ($f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+    // A load or store: `$fast` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> bool`, with nothing
+    // out of line) does the common case or nothing; else `$f` does it out of line ([`slow`]),
+    // so that the handler keeps no frame.
+    (fast $fast:expr, $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            if $fast(hart, env, d) {
+                run_on(hart, env, block, i)
+            } else {
+                slow(hart, env, d, block, i, $f)
+            }
+        }) as Handler<B>
+    };
+    // A branch back to the block's start: runs the block again when it can (see [`rerun`]).
+    (back $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else if out.code == CODE_LOOPED {
+                rerun(hart, env, block, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+    // A jump: goes on into the block at its target when it can (see [`chain`]).
+    (jump $f:expr) => {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+            let out: Outcome = $f(hart, env, d);
+            if out.code == CODE_NEXT {
+                run_on(hart, env, block, i)
+            } else if out.code == CODE_JUMPED {
+                chain(hart, env, i)
+            } else {
+                out.at(i)
+            }
+        }) as Handler<B>
+    };
+}
 
 /// The kinds of instruction that blocks and handlers tell apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,43 +237,59 @@ fn next<B>(hart: &Hart, d: &Decoded<B>) -> u64 {
 }
 
 #[inline(always)]
-fn x(hart: &Hart, r: u8) -> u64 {
-    hart.x[usize::from(r & 31)]
+fn x(hart: &Hart, r: RegIdx) -> u64 {
+    hart.x[r.get()]
 }
 
 /// Writes a register that is not `x0` (handlers that write unconditionally are only chosen for
 /// instructions with another `rd`).
 #[inline(always)]
-fn set_x(hart: &mut Hart, r: u8, v: u64) {
-    hart.x[usize::from(r & 31)] = v;
+fn set_x(hart: &mut Hart, r: RegIdx, v: u64) {
+    hart.x[r.get()] = v;
 }
 
 /// An instruction whose only effect is on `rd = x0`: nothing.
+#[inline(always)]
 fn nop<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::NEXT
 }
 
 /// A [`Kind::End`] instruction: the engine executes it.
+#[inline(always)]
 fn end<B: Bus>(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
     Outcome::code(CODE_END)
 }
 
 /// Everything without a handler of its own: [`execute_unretired`] at the instruction's pc,
 /// then the pc back at the block's start.
+#[inline(never)]
 fn generic<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let start = hart.pc;
     hart.pc = pc(hart, d);
-    match execute_unretired(hart, env.bus, &d.inst) {
-        Ok(_) => {
-            hart.pc = start;
-            Outcome::NEXT
-        }
+    let result = execute_unretired(hart, env.bus, &d.inst);
+    hart.pc = start;
+    match result {
+        Ok(_) => Outcome::NEXT,
         Err(e) => Outcome::fault(e),
+    }
+}
+
+/// An FP computational instruction (class `Fp`) of opcode `OP` straight through `fp::fp_of`
+/// (compiled for the opcode), without the pc moved there and back and the dispatch on the
+/// class; an exception (FP off, a bad rounding mode, which `fp::fp_of` raises before changing
+/// anything) through [`generic`], which raises it with the instruction's bits.
+#[inline(never)]
+fn fp_op<B: Bus, const OP: u16>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    if fp::fp_of::<OP>(hart, &d.inst).is_ok() {
+        Outcome::NEXT
+    } else {
+        generic(hart, env, d)
     }
 }
 
 /// [`generic`] for stores, SCs and AMOs: the outcome's value is `rs1` as it was before (the
 /// instruction may overwrite it), for the engine's check for stores to cached code.
+#[inline(never)]
 fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let base = x(hart, d.rs1);
     match generic(hart, env, d) {
@@ -131,6 +301,7 @@ fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> O
     }
 }
 
+#[inline(always)]
 fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
@@ -138,6 +309,7 @@ fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let v = alu(op, x(hart, d.rs1), x(hart, d.rs2)).unwrap_or(0);
@@ -145,11 +317,13 @@ fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn lui<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     set_x(hart, d.rd, d.imm as u64);
     Outcome::NEXT
 }
 
+#[inline(always)]
 fn auipc<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let v = pc(hart, d).wrapping_add(d.imm as u64);
     set_x(hart, d.rd, v);
@@ -168,7 +342,12 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
-fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+#[inline(always)]
+pub(super) fn branch<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
     let a = x(hart, d.rs1);
     let b = x(hart, d.rs2);
@@ -192,21 +371,39 @@ fn branch<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>
     Outcome::of(CODE_JUMPED, checked)
 }
 
+/// A branch back to its block's start (the pc, while the block runs), when taken: the block
+/// runs again ([`rerun`]), with no jump-cache lookup.
+#[inline(always)]
+fn branch_back<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    let out = branch::<B, OP>(hart, env, d);
+    if out.code == CODE_JUMPED {
+        Outcome::code(CODE_LOOPED)
+    } else {
+        out
+    }
+}
+
+#[inline(always)]
 fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = pc(hart, d).wrapping_add(d.imm as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.set_xi(d.rd.get(), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
 }
 
+#[inline(always)]
 fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
     let checked = check_target(hart, target);
     if checked.is_ok() {
-        hart.set_xi(usize::from(d.rd & 31), next(hart, d));
+        hart.set_xi(d.rd.get(), next(hart, d));
         hart.pc = target;
     }
     Outcome::of(CODE_JUMPED, checked)
@@ -218,70 +415,150 @@ fn sext(v: u64, width: u8) -> u64 {
     (((v << bits) as i64) >> bits) as u64
 }
 
-fn load<B: Bus, const W: Width, const SIGNED: bool>(
+#[inline(always)]
+pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, env, va, size_of(W)) {
-        Ok(v) => {
-            hart.set_xi(usize::from(d.rd & 31), if SIGNED { sext(v, W) } else { v });
-            Outcome::NEXT
+    let out = fast_mem::load(hart, env, va, size_of(W));
+    if out.code == CODE_NEXT {
+        let v = out.value;
+        hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
+    }
+    out
+}
+
+#[inline(always)]
+pub(super) fn store<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    let base = x(hart, d.rs1);
+    let va = base.wrapping_add(d.imm as u64);
+    fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2), base)
+}
+
+/// [`load`] when it hits the fast table in the block's RAM view (aligned); else nothing.
+#[inline(always)]
+pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::try_load(hart, env, va, size_of(W)) {
+        Some(v) => {
+            hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
+            true
         }
-        Err(e) => Outcome::fault(e),
+        None => false,
     }
 }
 
-fn store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+/// [`store`] when it hits the fast table in the block's RAM view (aligned, in a page without
+/// cached code); else nothing.
+#[inline(always)]
+pub(super) fn store_fast<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2)) {
-        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
-        Err(e) => Outcome::fault(e),
+    fast_mem::try_store(hart, env, va, size_of(W), x(hart, d.rs2))
+}
+
+/// [`fp_load`] with FP on, when it hits as [`load_fast`]; else nothing.
+#[inline(always)]
+fn fp_load_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+    if !fp::is_enabled(hart, &d.inst) {
+        return false;
     }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    match fast_mem::try_load(hart, env, va, size_of(W)) {
+        Some(v) => {
+            hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
+            hart.set_fs_dirty();
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`fp_store`] with FP on, when it hits as [`store_fast`]; else nothing.
+#[inline(always)]
+fn fp_store_fast<B: Bus, const W: Width>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> bool {
+    if !fp::is_enabled(hart, &d.inst) {
+        return false;
+    }
+    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    fast_mem::try_store(hart, env, va, size_of(W), hart.f[d.rs2.get()])
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
+#[inline(always)]
 fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    if fp::check_enabled(hart, &d.inst).is_err() {
+    if !fp::is_enabled(hart, &d.inst) {
         return generic(hart, env, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::load(hart, env, va, size_of(W)) {
-        Ok(v) => {
-            hart.f[usize::from(d.rd & 31)] = if W == 4 { fp::nan_box(v as u32) } else { v };
-            hart.set_fs_dirty();
-            Outcome::NEXT
-        }
-        Err(e) => Outcome::fault(e),
+    let out = fast_mem::load(hart, env, va, size_of(W));
+    if out.code == CODE_NEXT {
+        let v = out.value;
+        hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
+        hart.set_fs_dirty();
     }
+    out
 }
 
 /// `fsw`/`fsd` (see `mem::fp_store`); with FP off, the generic path raises the exception.
+#[inline(always)]
 fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    if fp::check_enabled(hart, &d.inst).is_err() {
+    if !fp::is_enabled(hart, &d.inst) {
         return generic_store(hart, env, d);
     }
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    let v = hart.f[usize::from(d.rs2 & 31)];
-    match fast_mem::store(hart, env, va, size_of(W), v) {
-        Ok(pa) => Outcome::stored(pa, x(hart, d.rs1)),
-        Err(e) => Outcome::fault(e),
+    let base = x(hart, d.rs1);
+    let va = base.wrapping_add(d.imm as u64);
+    let v = hart.f[d.rs2.get()];
+    fast_mem::store(hart, env, va, size_of(W), v, base)
+}
+
+/// The handler of `inst`, found `pc_off` bytes after the start of its block.
+pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64) -> Handler<B> {
+    let op = inst.op;
+    let kind = Kind::of(op);
+    if op.class() == Class::Branch && i64::from(inst.imm) == -(pc_off as i64) {
+        if let Some(h) = branch_back_handler::<B>(op) {
+            return h;
+        }
+    }
+    let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
+    match (special::<B>(op), kind) {
+        (_, Kind::End) => threaded!(end::<B>),
+        _ if writes_only_x0 => threaded!(nop::<B>),
+        (Some(h), _) => h,
+        (None, Kind::Store) => threaded!(generic_store::<B>),
+        (None, _) => threaded!(generic::<B>),
     }
 }
 
-/// The handler of `inst`.
-pub(crate) fn resolve<B: Bus>(inst: &Inst) -> Handler<B> {
-    let op = inst.op;
-    let kind = Kind::of(op);
-    let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
-    match (special::<B>(op), kind) {
-        (_, Kind::End) => end::<B>,
-        _ if writes_only_x0 => nop::<B>,
-        (Some(h), _) => h,
-        (None, Kind::Store) => generic_store::<B>,
-        (None, _) => generic::<B>,
-    }
+/// The handler of a branch of `op` back to its block's start.
+fn branch_back_handler<B: Bus>(op: Op) -> Option<Handler<B>> {
+    Some(match op {
+        Op::Beq => threaded!(back branch_back::<B, { Op::Beq as u16 }>),
+        Op::Bne => threaded!(back branch_back::<B, { Op::Bne as u16 }>),
+        Op::Blt => threaded!(back branch_back::<B, { Op::Blt as u16 }>),
+        Op::Bge => threaded!(back branch_back::<B, { Op::Bge as u16 }>),
+        Op::Bltu => threaded!(back branch_back::<B, { Op::Bltu as u16 }>),
+        Op::Bgeu => threaded!(back branch_back::<B, { Op::Bgeu as u16 }>),
+        _ => return None,
+    })
 }
 
 /// The handler of its own for `op`, if it has one.
@@ -291,11 +568,19 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             match op {
                 $(Op::$name => Some(
                     if matches!(op.info().fmt, Fmt::I | Fmt::Sh6 | Fmt::Sh5) {
-                        alu_imm::<B, { Op::$name as u16 }> as Handler<B>
+                        threaded!(alu_imm::<B, { Op::$name as u16 }>)
                     } else {
-                        alu_reg::<B, { Op::$name as u16 }> as Handler<B>
+                        threaded!(alu_reg::<B, { Op::$name as u16 }>)
                     }
                 ),)*
+                _ => None,
+            }
+        };
+    }
+    macro_rules! fp_ops {
+        ($($name:ident)*) => {
+            match op {
+                $(Op::$name => Some(threaded!(fp_op::<B, { Op::$name as u16 }>)),)*
                 _ => None,
             }
         };
@@ -309,39 +594,46 @@ fn special<B: Bus>(op: Op) -> Option<Handler<B>> {
             SextH ZextH Rol Rolw Ror Rorw Rori Roriw OrcB Rev8 Clmul Clmulr Clmulh Bclr Bclri
             Bext Bexti Binv Binvi Bset Bseti CzeroEqz CzeroNez
         ),
-        Class::Upper if op == Op::Lui => Some(lui::<B>),
-        Class::Upper => Some(auipc::<B>),
-        Class::Jal => Some(jal::<B>),
-        Class::Jalr => Some(jalr::<B>),
+        Class::Upper if op == Op::Lui => Some(threaded!(lui::<B>)),
+        Class::Upper => Some(threaded!(auipc::<B>)),
+        Class::Jal => Some(threaded!(jump jal::<B>)),
+        Class::Jalr => Some(threaded!(jump jalr::<B>)),
         Class::Branch => match op {
-            Op::Beq => Some(branch::<B, { Op::Beq as u16 }>),
-            Op::Bne => Some(branch::<B, { Op::Bne as u16 }>),
-            Op::Blt => Some(branch::<B, { Op::Blt as u16 }>),
-            Op::Bge => Some(branch::<B, { Op::Bge as u16 }>),
-            Op::Bltu => Some(branch::<B, { Op::Bltu as u16 }>),
-            Op::Bgeu => Some(branch::<B, { Op::Bgeu as u16 }>),
+            Op::Beq => Some(threaded!(jump branch::<B, { Op::Beq as u16 }>)),
+            Op::Bne => Some(threaded!(jump branch::<B, { Op::Bne as u16 }>)),
+            Op::Blt => Some(threaded!(jump branch::<B, { Op::Blt as u16 }>)),
+            Op::Bge => Some(threaded!(jump branch::<B, { Op::Bge as u16 }>)),
+            Op::Bltu => Some(threaded!(jump branch::<B, { Op::Bltu as u16 }>)),
+            Op::Bgeu => Some(threaded!(jump branch::<B, { Op::Bgeu as u16 }>)),
             _ => None,
         },
         Class::Load(w, s) => match (w, s) {
-            (1, true) => Some(load::<B, 1, true>),
-            (2, true) => Some(load::<B, 2, true>),
-            (4, true) => Some(load::<B, 4, true>),
-            (8, true) => Some(load::<B, 8, true>),
-            (1, false) => Some(load::<B, 1, false>),
-            (2, false) => Some(load::<B, 2, false>),
-            (4, false) => Some(load::<B, 4, false>),
-            (8, false) => Some(load::<B, 8, false>),
+            (1, true) => Some(threaded!(fast load_fast::<B, 1, true>, load::<B, 1, true>)),
+            (2, true) => Some(threaded!(fast load_fast::<B, 2, true>, load::<B, 2, true>)),
+            (4, true) => Some(threaded!(fast load_fast::<B, 4, true>, load::<B, 4, true>)),
+            (8, true) => Some(threaded!(fast load_fast::<B, 8, true>, load::<B, 8, true>)),
+            (1, false) => Some(threaded!(fast load_fast::<B, 1, false>, load::<B, 1, false>)),
+            (2, false) => Some(threaded!(fast load_fast::<B, 2, false>, load::<B, 2, false>)),
+            (4, false) => Some(threaded!(fast load_fast::<B, 4, false>, load::<B, 4, false>)),
+            (8, false) => Some(threaded!(fast load_fast::<B, 8, false>, load::<B, 8, false>)),
             _ => None,
         },
-        Class::FpLoad(4) => Some(fp_load::<B, 4>),
-        Class::FpLoad(8) => Some(fp_load::<B, 8>),
-        Class::FpStore(4) => Some(fp_store::<B, 4>),
-        Class::FpStore(8) => Some(fp_store::<B, 8>),
+        Class::Fp => fp_ops!(
+            FmaddS FmsubS FnmsubS FnmaddS FaddS FsubS FmulS FdivS FsqrtS FsgnjS FsgnjnS FsgnjxS
+            FminS FmaxS FcvtWS FcvtWuS FcvtLS FcvtLuS FmvXW FeqS FltS FleS FclassS FcvtSW
+            FcvtSWu FcvtSL FcvtSLu FmvWX FcvtSD FmaddD FmsubD FnmsubD FnmaddD FaddD FsubD FmulD
+            FdivD FsqrtD FsgnjD FsgnjnD FsgnjxD FminD FmaxD FcvtWD FcvtWuD FcvtLD FcvtLuD FmvXD
+            FeqD FltD FleD FclassD FcvtDW FcvtDWu FcvtDL FcvtDLu FmvDX FcvtDS
+        ),
+        Class::FpLoad(4) => Some(threaded!(fast fp_load_fast::<B, 4>, fp_load::<B, 4>)),
+        Class::FpLoad(8) => Some(threaded!(fast fp_load_fast::<B, 8>, fp_load::<B, 8>)),
+        Class::FpStore(4) => Some(threaded!(fast fp_store_fast::<B, 4>, fp_store::<B, 4>)),
+        Class::FpStore(8) => Some(threaded!(fast fp_store_fast::<B, 8>, fp_store::<B, 8>)),
         Class::Store(w) => match w {
-            1 => Some(store::<B, 1>),
-            2 => Some(store::<B, 2>),
-            4 => Some(store::<B, 4>),
-            8 => Some(store::<B, 8>),
+            1 => Some(threaded!(fast store_fast::<B, 1>, store::<B, 1>)),
+            2 => Some(threaded!(fast store_fast::<B, 2>, store::<B, 2>)),
+            4 => Some(threaded!(fast store_fast::<B, 4>, store::<B, 4>)),
+            8 => Some(threaded!(fast store_fast::<B, 8>, store::<B, 8>)),
             _ => None,
         },
         _ => None,
@@ -358,6 +650,17 @@ mod tests {
             .iter()
             .copied()
             .filter(|op| op.class() == Class::Alu)
+            .filter(|&op| special::<ospite_mmu::MemoryMap>(op).is_none())
+            .collect();
+        assert_eq!(missing, Vec::<Op>::new());
+    }
+
+    #[test]
+    fn every_fp_op_has_its_own_handler() {
+        let missing: Vec<Op> = Op::ALL
+            .iter()
+            .copied()
+            .filter(|op| op.class() == Class::Fp)
             .filter(|&op| special::<ospite_mmu::MemoryMap>(op).is_none())
             .collect();
         assert_eq!(missing, Vec::<Op>::new());

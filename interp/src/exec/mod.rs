@@ -8,6 +8,7 @@ mod decoded;
 mod env;
 mod fast_mem;
 mod fp;
+mod fused;
 mod handlers;
 mod mem;
 mod outcome;
@@ -17,10 +18,11 @@ pub(crate) use mem::size_of;
 
 pub use alu::alu;
 pub(crate) use decoded::Decoded;
-pub(crate) use env::{DataModes, Env};
+pub(crate) use env::{may_hold_code, CodeFilter, DataModes, Env, RamView};
 pub(crate) use fast_mem::NO_PHYS;
+pub(crate) use fused::fuse;
 pub(crate) use handlers::ends_block;
-pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_NEXT, CODE_STORED, CODE_STORED_SLOW};
+pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW};
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;

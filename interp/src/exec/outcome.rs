@@ -1,13 +1,15 @@
 //! What a block handler tells the block loop, in two words so that it comes back in registers
-//! (a `Result<u64, Exception>` is returned through memory) and the common case, carry on with
-//! the next instruction, is one test.
+//! (a `Result<u64, Exception>` is returned through memory). A handler that carries on runs the
+//! next instruction's handler itself (see `handlers`), so an outcome reaches the block loop only
+//! when the block's run stops, with the index in the block of the instruction that stopped it.
 
 use crate::trap::{Exception, ExceptionCause};
 
 /// A handler's result: [`Outcome::NEXT`], or one of the other codes with its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Outcome {
-    /// What happened (the `CODE_*` constants, or a fault).
+    /// What happened (the `CODE_*` constants, or a fault) in the low byte; above it, once the
+    /// outcome leaves its handler, the index of its instruction in the block ([`Outcome::at`]).
     pub code: u64,
     /// The physical address of a [`Outcome::stored`], the `tval` of a fault.
     pub value: u64,
@@ -24,6 +26,11 @@ pub(crate) const CODE_STORED: u64 = 2;
 pub(crate) const CODE_STORED_SLOW: u64 = 3;
 /// The instruction ends the block and the engine executes it (a system instruction).
 pub(crate) const CODE_END: u64 = 4;
+/// The instruction completed and was the last of the block as run (its end, the budget's end).
+pub(crate) const CODE_RAN_OUT: u64 = 5;
+/// A branch back to its block's start was taken; the pc is unchanged (the start). Only
+/// between a handler and its wrapper: the block loop sees [`CODE_JUMPED`].
+pub(crate) const CODE_LOOPED: u64 = 6;
 /// Faults are this plus the exception code.
 const CODE_FAULT: u64 = 16;
 
@@ -65,6 +72,15 @@ impl Outcome {
         Outcome { code, value: 0 }
     }
 
+    /// Carry on, with a value (a load's).
+    #[inline(always)]
+    pub const fn value(value: u64) -> Outcome {
+        Outcome {
+            code: CODE_NEXT,
+            value,
+        }
+    }
+
     /// A store's outcome: its physical address, or for the slow path ([`super::NO_PHYS`]) the
     /// value `rs1` had before it (see [`CODE_STORED_SLOW`]).
     #[inline(always)]
@@ -103,13 +119,34 @@ impl Outcome {
     /// Whether this is a fault.
     #[inline(always)]
     pub fn is_fault(self) -> bool {
-        self.code >= CODE_FAULT
+        self.kind() >= CODE_FAULT
+    }
+
+    /// The outcome of the instruction at index `i` of its block.
+    #[inline(always)]
+    pub fn at(self, i: usize) -> Outcome {
+        Outcome {
+            code: self.code | (i as u64) << 8,
+            value: self.value,
+        }
+    }
+
+    /// What happened: the `CODE_*` constant, or a fault's code.
+    #[inline(always)]
+    pub fn kind(self) -> u64 {
+        self.code & 0xff
+    }
+
+    /// The index in the block of the instruction this is the outcome of ([`Outcome::at`]).
+    #[inline(always)]
+    pub fn index(self) -> usize {
+        (self.code >> 8) as usize
     }
 
     /// The exception of a fault (of anything else, an illegal instruction: never asked).
     #[inline]
     pub fn exception(self) -> Exception {
-        let cause = CAUSES[(self.code.wrapping_sub(CODE_FAULT) & 15) as usize];
+        let cause = CAUSES[(self.kind().wrapping_sub(CODE_FAULT) & 15) as usize];
         Exception::new(
             cause.unwrap_or(ExceptionCause::IllegalInstruction),
             self.value,
@@ -129,10 +166,10 @@ mod tests {
             Exception::new(ExceptionCause::InstructionAddressMisaligned, 2),
         ];
         let back = faults.map(|e| {
-            let o = Outcome::fault(e);
-            (o.is_fault(), o.exception())
+            let o = Outcome::fault(e).at(300);
+            (o.is_fault(), o.exception(), o.index())
         });
-        assert_eq!(back, faults.map(|e| (true, e)));
+        assert_eq!(back, faults.map(|e| (true, e, 300)));
     }
 
     #[test]

@@ -89,3 +89,45 @@ fn own_store_to_cached_code_is_seen_after_a_store_to_data_beside_it() {
     let cpu = run(&patching(false, true));
     assert_eq!(x(&cpu, A1), 3);
 }
+
+#[test]
+fn fused_pair_faulting_in_its_second_half_keeps_its_first() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1).i(Op::Lw, A1, ZERO, 16);
+    let cpu = run(&p);
+    assert_eq!(
+        (mtrap(&cpu), x(&cpu, A0), cpu.hart().instret()),
+        ((5, RAM + 4, 16), 1, 1)
+    );
+}
+
+#[test]
+fn fused_pair_faulting_in_its_first_half_runs_nothing_of_its_second() {
+    let mut p = Asm::new();
+    p.s(Op::Sw, A0, ZERO, 16).i(Op::Addi, A0, A0, 1);
+    let cpu = run(&p);
+    assert_eq!(
+        (mtrap(&cpu), x(&cpu, A0), cpu.hart().instret()),
+        ((7, RAM, 16), 0, 0)
+    );
+}
+
+#[test]
+fn budget_ending_inside_a_fused_pair_stops_after_its_first_half() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1)
+        .i(Op::Addi, A1, A1, 1)
+        .i(Op::Jal, ZERO, 0, -8);
+    let mut cpu = machine(&p);
+    assert_eq!(cpu.run(3), StopReason::BudgetSpent);
+    assert_eq!(cpu.run(1), StopReason::BudgetSpent);
+    assert_eq!(
+        (
+            x(&cpu, A0),
+            x(&cpu, A1),
+            cpu.hart().pc(),
+            cpu.hart().instret()
+        ),
+        (2, 1, RAM + 4, 4)
+    );
+}

@@ -106,6 +106,24 @@ fn s_mode_load_from_user_page_needs_sum() {
 }
 
 #[test]
+fn s_mode_load_from_user_page_faults_once_sum_is_cleared() {
+    let mut p = Asm::new();
+    p.li(T0, (U_RWX + 0x8000) as i64).i(Op::Ld, A0, T0, 0);
+    p.li(T1, 1 << 18).csr(Op::Csrrc, ZERO, Csr::SSTATUS, T1);
+    p.i(Op::Ld, A1, T0, 0);
+    let at = p.here() as u64 - 4;
+    p.ebreak();
+    let mut cpu = paged(&[(RAM, &p)], Privilege::Supervisor, S_RWX);
+    cpu.hart_mut().poke_csr(Csr::SSTATUS, 1 << 18);
+    cpu.bus().store(PhysAddr(DATA), AccessSize::B8, 7).unwrap();
+    cpu.run(100);
+    assert_eq!(
+        (mtrap(&cpu), x(&cpu, A0)),
+        ((13, S_RWX + at, U_RWX + 0x8000), 7)
+    );
+}
+
+#[test]
 fn store_to_read_only_page_is_store_page_fault() {
     let mut p = Asm::new();
     p.li(T0, (S_R + 0x8000) as i64).s(Op::Sw, T0, T0, 0);

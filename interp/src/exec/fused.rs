@@ -1,0 +1,225 @@
+//! Fused pairs: one handler for two instructions that often follow each other (integer
+//! operations, loads and stores, and a branch after any of them), chosen when a block is built.
+//! The pair's handler sits in the first instruction's entry and runs the second from the next
+//! entry (whose own handler stays, unused while the pair runs), so indexes, retired counts and
+//! the pc stay those of the separate instructions: a fault or a way out of line in either half
+//! is reported at that half's index with nothing of the later half done, and a budget that
+//! ends between the two stops after the first. What the pair saves is the indirect jump
+//! between the two handlers.
+
+use ospite_isa::{Class, Inst, Op, Width};
+use ospite_mmu::Bus;
+
+use super::alu;
+use super::decoded::Decoded;
+use super::env::Env;
+use super::handlers::{
+    branch, chain, load, load_fast, rerun, run_on, slow, store, store_fast, Handler,
+};
+use super::outcome::{Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
+use crate::hart::Hart;
+
+/// One half of a pair: `fast` does the common case (and says so) or nothing; `slow` does the
+/// instruction out of line, as its handler would.
+trait Step<B> {
+    fn fast(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool;
+    fn slow(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome;
+}
+
+/// An integer operation (never out of line).
+struct Alu<const OP: u16, const IMM: bool>;
+/// A load.
+struct Load<const W: Width, const SIGNED: bool>;
+/// A store.
+struct Store<const W: Width>;
+
+impl<B: Bus, const OP: u16, const IMM: bool> Step<B> for Alu<OP, IMM> {
+    #[inline(always)]
+    fn fast(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> bool {
+        let op = const { Op::ALL[OP as usize] };
+        let a = hart.x[d.rs1.get()];
+        let b = if IMM {
+            d.imm as u64
+        } else {
+            hart.x[d.rs2.get()]
+        };
+        // Only chosen for an `rd` other than `x0`.
+        hart.x[d.rd.get()] = alu(op, a, b).unwrap_or(0);
+        true
+    }
+    fn slow(_: &mut Hart, _: &Env<'_, B>, _: &Decoded<B>) -> Outcome {
+        Outcome::NEXT
+    }
+}
+
+impl<B: Bus, const W: Width, const SIGNED: bool> Step<B> for Load<W, SIGNED> {
+    #[inline(always)]
+    fn fast(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+        load_fast::<B, W, SIGNED>(hart, env, d)
+    }
+    #[inline(always)]
+    fn slow(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+        load::<B, W, SIGNED>(hart, env, d)
+    }
+}
+
+impl<B: Bus, const W: Width> Step<B> for Store<W> {
+    #[inline(always)]
+    fn fast(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool {
+        store_fast::<B, W>(hart, env, d)
+    }
+    #[inline(always)]
+    fn slow(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+        store::<B, W>(hart, env, d)
+    }
+}
+
+/// The handler of pair `S1`, `S2` (see [`Handler`]).
+fn pair<B: Bus, S1: Step<B>, S2: Step<B>>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
+    if !S1::fast(hart, env, d) {
+        return slow(hart, env, d, block, i, S1::slow);
+    }
+    let j = i + 1;
+    let Some(d2) = block.get(j) else {
+        return Outcome::code(CODE_RAN_OUT).at(i);
+    };
+    if S2::fast(hart, env, d2) {
+        run_on(hart, env, block, j)
+    } else {
+        slow(hart, env, d2, block, j, S2::slow)
+    }
+}
+
+/// The handler of `S1` and then a branch of `OP`, `BACK` when to its block's start.
+fn pair_branch<B: Bus, S1: Step<B>, const OP: u16, const BACK: bool>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    block: &[Decoded<B>],
+    i: usize,
+) -> Outcome {
+    if !S1::fast(hart, env, d) {
+        return slow(hart, env, d, block, i, S1::slow);
+    }
+    let j = i + 1;
+    let Some(d2) = block.get(j) else {
+        return Outcome::code(CODE_RAN_OUT).at(i);
+    };
+    let out = branch::<B, OP>(hart, env, d2);
+    if out.code == CODE_NEXT {
+        run_on(hart, env, block, j)
+    } else if out.code == CODE_JUMPED {
+        // Taken: the pc is the target, which is the block's start for a branch back.
+        if BACK {
+            rerun(hart, env, block, j)
+        } else {
+            chain(hart, env, j)
+        }
+    } else {
+        out.at(j)
+    }
+}
+
+/// Whether `inst` writes a register other than `x0` (which the pairs' integer and load halves
+/// assume).
+fn writes_rd(inst: &Inst) -> bool {
+    inst.rd.idx() != 0 || !matches!(inst.op.class(), Class::Alu | Class::Upper | Class::Load(..))
+}
+
+/// The handler of the pair `first`, `second` (at `second_off` bytes from its block's start),
+/// if they fuse.
+pub(crate) fn fuse<B: Bus>(first: &Inst, second: &Inst, second_off: u64) -> Option<Handler<B>> {
+    if !writes_rd(first) || !writes_rd(second) {
+        return None;
+    }
+    let back = i64::from(second.imm) == -(second_off as i64);
+    macro_rules! firsts {
+        ($($op:ident => $step:ty,)*) => {
+            match first.op {
+                $(Op::$op => with_first::<B, $step>(second, back),)*
+                _ => None,
+            }
+        };
+    }
+    firsts! {
+        Addi => Alu<{ Op::Addi as u16 }, true>,
+        Add => Alu<{ Op::Add as u16 }, false>,
+        Addiw => Alu<{ Op::Addiw as u16 }, true>,
+        Addw => Alu<{ Op::Addw as u16 }, false>,
+        Sub => Alu<{ Op::Sub as u16 }, false>,
+        Xor => Alu<{ Op::Xor as u16 }, false>,
+        Xori => Alu<{ Op::Xori as u16 }, true>,
+        Or => Alu<{ Op::Or as u16 }, false>,
+        And => Alu<{ Op::And as u16 }, false>,
+        Andi => Alu<{ Op::Andi as u16 }, true>,
+        Slli => Alu<{ Op::Slli as u16 }, true>,
+        Srli => Alu<{ Op::Srli as u16 }, true>,
+        Srai => Alu<{ Op::Srai as u16 }, true>,
+        Slliw => Alu<{ Op::Slliw as u16 }, true>,
+        Srliw => Alu<{ Op::Srliw as u16 }, true>,
+        Mul => Alu<{ Op::Mul as u16 }, false>,
+        Lw => Load<4, true>,
+        Ld => Load<8, true>,
+        Lbu => Load<1, false>,
+        Lhu => Load<2, false>,
+        Sw => Store<4>,
+        Sd => Store<8>,
+        Sb => Store<1>,
+    }
+}
+
+/// The handler of `S1` followed by `second`, `back` when `second` branches to its block's
+/// start, if they fuse.
+fn with_first<B: Bus, S1: Step<B>>(second: &Inst, back: bool) -> Option<Handler<B>> {
+    macro_rules! seconds {
+        ($($op:ident => $step:ty,)*) => {
+            Some(match second.op {
+                $(Op::$op => pair::<B, S1, $step> as Handler<B>,)*
+                Op::Beq if back => pair_branch::<B, S1, { Op::Beq as u16 }, true>,
+                Op::Bne if back => pair_branch::<B, S1, { Op::Bne as u16 }, true>,
+                Op::Blt if back => pair_branch::<B, S1, { Op::Blt as u16 }, true>,
+                Op::Bge if back => pair_branch::<B, S1, { Op::Bge as u16 }, true>,
+                Op::Bltu if back => pair_branch::<B, S1, { Op::Bltu as u16 }, true>,
+                Op::Bgeu if back => pair_branch::<B, S1, { Op::Bgeu as u16 }, true>,
+                Op::Beq => pair_branch::<B, S1, { Op::Beq as u16 }, false>,
+                Op::Bne => pair_branch::<B, S1, { Op::Bne as u16 }, false>,
+                Op::Blt => pair_branch::<B, S1, { Op::Blt as u16 }, false>,
+                Op::Bge => pair_branch::<B, S1, { Op::Bge as u16 }, false>,
+                Op::Bltu => pair_branch::<B, S1, { Op::Bltu as u16 }, false>,
+                Op::Bgeu => pair_branch::<B, S1, { Op::Bgeu as u16 }, false>,
+                _ => return None,
+            })
+        };
+    }
+    seconds! {
+        Addi => Alu<{ Op::Addi as u16 }, true>,
+        Add => Alu<{ Op::Add as u16 }, false>,
+        Addiw => Alu<{ Op::Addiw as u16 }, true>,
+        Addw => Alu<{ Op::Addw as u16 }, false>,
+        Sub => Alu<{ Op::Sub as u16 }, false>,
+        Xor => Alu<{ Op::Xor as u16 }, false>,
+        Xori => Alu<{ Op::Xori as u16 }, true>,
+        Or => Alu<{ Op::Or as u16 }, false>,
+        And => Alu<{ Op::And as u16 }, false>,
+        Andi => Alu<{ Op::Andi as u16 }, true>,
+        Slli => Alu<{ Op::Slli as u16 }, true>,
+        Srli => Alu<{ Op::Srli as u16 }, true>,
+        Srai => Alu<{ Op::Srai as u16 }, true>,
+        Slliw => Alu<{ Op::Slliw as u16 }, true>,
+        Srliw => Alu<{ Op::Srliw as u16 }, true>,
+        Mul => Alu<{ Op::Mul as u16 }, false>,
+        Lw => Load<4, true>,
+        Ld => Load<8, true>,
+        Lbu => Load<1, false>,
+        Lhu => Load<2, false>,
+        Sw => Store<4>,
+        Sd => Store<8>,
+        Sb => Store<1>,
+    }
+}
