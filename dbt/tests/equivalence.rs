@@ -1867,6 +1867,12 @@ fn loops_walking_across_page_boundaries_match_the_interpreter() {
                 by_reg(Op::Lw, 23, abs(0x15014), -8, 4, true),
             ],
         },
+        // Off the first page of the address space into an invalid one, and off the last
+        // into the first: a refill there sets no bound (which a step could wrap past).
+        by_reg(Op::Ld, 10, Base::Abs(0xfe0), 8, 0, false),
+        by_reg(Op::Ld, 11, Base::Abs(0xffff_ffff_ffff_ffe0), 8, 0, false),
+        walk(Op::Ld, 12, Base::Abs(0xffff_ffff_ffff_ffe0), 8, 6),
+        walk(Op::Sd, 13, Base::Abs(0xfe0), 8, 6),
     ]);
     run_items(sv39, Env::Sv39);
 }

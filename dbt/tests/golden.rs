@@ -23,6 +23,7 @@ const A0: u8 = 10;
 const A1: u8 = 11;
 const A2: u8 = 12;
 const A3: u8 = 13;
+const A4: u8 = 14;
 const RA: u8 = 1;
 const T0: u8 = 5;
 const S1: u8 = 9;
@@ -268,6 +269,16 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
             inst(Op::Sub, S2, S2, T0, 0),
             inst(Op::Slli, T0, T0, 0, 3),
             inst(Op::Sub, T0, A0, T0, 0),
+        ],
+    );
+    // A loop stepping its pointer by a register it does not write: a bound memo, whose
+    // entry and refill set a bound only while the step is in range.
+    add(
+        "loop_register_stride",
+        vec![
+            inst(Op::Sb, 0, A3, A1, 0),
+            inst(Op::Add, A3, A3, A4, 0),
+            inst(Op::Bge, 0, A2, A3, -8),
         ],
     );
     // Ten registers in a loop without wide multiplies or divides: the tenth lives in rdx.

@@ -467,30 +467,25 @@ impl Emitter<'_> {
         a.mov(frame::slot(at + 8), rax)?;
         if let Memo::Bound { stride, .. } = refill.memo {
             // The page must be neither the first nor one of the last three (rcx - 4096 at
-            // most 2^64 - 16384); else the bound stays 0.
+            // most 2^64 - 16384): else the tag stays empty and the bound 0. A stride out of
+            // range keeps the tag but sets no bound either.
             let mut near_end = a.create_label();
+            let mut unbounded = a.create_label();
             a.lea(rax, qword_ptr(rcx - 4096))?;
             a.cmp(rax, -16384)?;
             a.ja(near_end)?;
             a.mov(frame::slot(at + 16), rcx)?;
             if let Some(s) = stride {
-                // A stride out of range: the tag holds, the bound stays 0.
-                let mut unbounded = a.create_label();
                 test_stride(a, s, refill.width)?;
                 a.jnz(unbounded)?;
-                a.add(rcx, past_the_page(refill.width, &inst))?;
-                a.mov(frame::slot(at), rcx)?;
-                a.jmp(refill.back)?;
-                a.set_label(&mut unbounded)?;
-                a.mov(frame::slot(at), 0)?;
-                return a.jmp(refill.back);
             }
             a.add(rcx, past_the_page(refill.width, &inst))?;
             a.mov(frame::slot(at), rcx)?;
             a.jmp(refill.back)?;
             a.set_label(&mut near_end)?;
-            a.mov(frame::slot(at), 0)?;
             a.mov(frame::slot(at + 16), -1)?;
+            a.set_label(&mut unbounded)?;
+            a.mov(frame::slot(at), 0)?;
         } else {
             a.mov(frame::slot(at), rcx)?;
         }

@@ -37,6 +37,11 @@ pub const ROOT: u64 = RAM + 0x20000;
 pub const L1: u64 = RAM + 0x21000;
 pub const L0: u64 = RAM + 0x22000;
 pub const VBASE: u64 = 0x4000_0000;
+/// Sv39 tables for the first page of the address space and for its last.
+const LOW_L1: u64 = RAM + 0x23000;
+const LOW_L0: u64 = RAM + 0x24000;
+const HIGH_L1: u64 = RAM + 0x25000;
+const HIGH_L0: u64 = RAM + 0x26000;
 
 /// The trap handler's registers: it accumulates the causes in `s11`.
 pub const S11: u8 = 27;
@@ -108,7 +113,8 @@ pub fn leaf_pte(pa: u64, flags: u64) -> [u8; 8] {
 /// Sv39 tables: virtual `VBASE + 0x0000..0x8000` maps the code and handler pages (RWX, A, D);
 /// `VBASE + 0x10000` and `0x11000` the data region (RW); `0x12000` RAM's next page read-only;
 /// `0x13000` nothing (invalid); `0x14000` a page RW with A and D clear; `0x15000` the second
-/// data page again.
+/// data page again. The first page of the address space and its last (`0xffff_ffff_ffff_f000`)
+/// are the second data page too, so that pointers can walk off either end.
 pub fn sv39_images() -> Vec<(u64, Vec<u8>)> {
     let rwx = Pte::R | Pte::W | Pte::X | Pte::A | Pte::D;
     let rw = Pte::R | Pte::W | Pte::A | Pte::D;
@@ -125,10 +131,17 @@ pub fn sv39_images() -> Vec<(u64, Vec<u8>)> {
     set(0x14, leaf_pte(DATA + 0x4000, Pte::R | Pte::W));
     set(0x15, leaf_pte(DATA + 0x1000, rw));
     let table = |pa: u64| Pte::table(PhysAddr(pa)).0.to_le_bytes().to_vec();
+    let last = 511 * 8;
     vec![
         (ROOT + (VBASE >> 30) * 8, table(L1)),
         (L1, table(L0)),
         (L0, l0),
+        (ROOT, table(LOW_L1)),
+        (LOW_L1, table(LOW_L0)),
+        (LOW_L0, leaf_pte(DATA + 0x1000, rw).to_vec()),
+        (ROOT + last, table(HIGH_L1)),
+        (HIGH_L1 + last, table(HIGH_L0)),
+        (HIGH_L0 + last, leaf_pte(DATA + 0x1000, rw).to_vec()),
     ]
 }
 
