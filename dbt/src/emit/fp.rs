@@ -76,9 +76,14 @@ impl Arith {
         )
     }
 
-    /// Whether a double-precision instruction of this operation reads singles (`fcvt.d.s`).
-    fn single_inputs(self) -> bool {
-        self == Arith::Widen
+    /// Whether an instruction of this operation, in the precision `double` says, reads
+    /// singles: `fcvt.d.s` does, `fcvt.s.d` does not, the others as their precision.
+    fn single_inputs(self, double: bool) -> bool {
+        match self {
+            Arith::Narrow => false,
+            Arith::Widen => true,
+            _ => !double,
+        }
     }
 
     /// The f registers `inst`, of this operation, reads.
@@ -520,7 +525,7 @@ impl Emitter<'_> {
         self.float_cache.last = Some(k);
         // Only double arithmetic and loads and stores read f registers through the cache.
         let through_cache = match op {
-            FloatOp::Arith(arith) => double && !arith.single_inputs(),
+            FloatOp::Arith(arith) => double && !arith.single_inputs(double),
             FloatOp::Load | FloatOp::Store => true,
             _ => false,
         };
@@ -595,11 +600,7 @@ impl Emitter<'_> {
         double: bool,
         slow: CodeLabel,
     ) -> Result<(), IcedError> {
-        let single_inputs = match arith {
-            Arith::Narrow => false,
-            Arith::Widen => true,
-            _ => !double,
-        };
+        let single_inputs = arith.single_inputs(double);
         let cache = &mut self.float_cache;
         let mut src = |r: u8| match cache.lookup(r) {
             Some(x) => Src::X(x),
@@ -905,18 +906,16 @@ impl Emitter<'_> {
         double: bool,
         slow: CodeLabel,
     ) -> Result<(), IcedError> {
-        let inst = &self.block.nodes[k].inst;
+        let inst = self.block.nodes[k].inst;
         let store = op == FloatOp::Store;
         let width = if double { 8 } else { 4 };
-        let rs2 = inst.rs2.num();
+        let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         if store && self.float_cache.is_raw(rs2) {
             let x = self.float_cache.lookup(rs2).expect("held");
             self.canonicalize(x)?;
             self.float_cache.mark_canonical(rs2);
         }
-        let inst = &self.block.nodes[k].inst;
         let at = self.hit_test(k, store, width, slow)?;
-        let (rd, rs2) = (inst.rd.num(), inst.rs2.num());
         let cached = if store {
             self.float_cache.lookup(rs2)
         } else if double {
