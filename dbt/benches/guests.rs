@@ -86,14 +86,11 @@ fn dbt(image: &[u8]) -> board::Run {
 }
 
 fn fastest<T>(runs: usize, mut f: impl FnMut() -> (T, Duration)) -> (T, Duration) {
-    let (mut best, mut wall) = f();
-    for _ in 1..runs {
-        let (r, w) = f();
-        if w < wall {
-            (best, wall) = (r, w);
-        }
+    let mut best = Fastest::new();
+    for _ in 0..runs.max(1) {
+        best.add(f());
     }
-    (best, wall)
+    best.best()
 }
 
 /// The fastest of runs added one by one.

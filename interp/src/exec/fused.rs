@@ -132,6 +132,37 @@ fn writes_rd(inst: &Inst) -> bool {
     inst.rd.idx() != 0 || !matches!(inst.op.class(), Class::Alu | Class::Upper | Class::Load(..))
 }
 
+/// Invokes `$then!` with the instructions that fuse, each with its step.
+macro_rules! fusing_steps {
+    ($then:ident) => {
+        $then! {
+            Addi => Alu<{ Op::Addi as u16 }, true>,
+            Add => Alu<{ Op::Add as u16 }, false>,
+            Addiw => Alu<{ Op::Addiw as u16 }, true>,
+            Addw => Alu<{ Op::Addw as u16 }, false>,
+            Sub => Alu<{ Op::Sub as u16 }, false>,
+            Xor => Alu<{ Op::Xor as u16 }, false>,
+            Xori => Alu<{ Op::Xori as u16 }, true>,
+            Or => Alu<{ Op::Or as u16 }, false>,
+            And => Alu<{ Op::And as u16 }, false>,
+            Andi => Alu<{ Op::Andi as u16 }, true>,
+            Slli => Alu<{ Op::Slli as u16 }, true>,
+            Srli => Alu<{ Op::Srli as u16 }, true>,
+            Srai => Alu<{ Op::Srai as u16 }, true>,
+            Slliw => Alu<{ Op::Slliw as u16 }, true>,
+            Srliw => Alu<{ Op::Srliw as u16 }, true>,
+            Mul => Alu<{ Op::Mul as u16 }, false>,
+            Lw => Load<4, true>,
+            Ld => Load<8, true>,
+            Lbu => Load<1, false>,
+            Lhu => Load<2, false>,
+            Sw => Store<4>,
+            Sd => Store<8>,
+            Sb => Store<1>,
+        }
+    };
+}
+
 /// The handler of the pair `first`, `second` (at `second_off` bytes from its block's start),
 /// if they fuse.
 pub(crate) fn fuse<B: Bus>(first: &Inst, second: &Inst, second_off: u64) -> Option<Handler<B>> {
@@ -147,31 +178,7 @@ pub(crate) fn fuse<B: Bus>(first: &Inst, second: &Inst, second_off: u64) -> Opti
             }
         };
     }
-    firsts! {
-        Addi => Alu<{ Op::Addi as u16 }, true>,
-        Add => Alu<{ Op::Add as u16 }, false>,
-        Addiw => Alu<{ Op::Addiw as u16 }, true>,
-        Addw => Alu<{ Op::Addw as u16 }, false>,
-        Sub => Alu<{ Op::Sub as u16 }, false>,
-        Xor => Alu<{ Op::Xor as u16 }, false>,
-        Xori => Alu<{ Op::Xori as u16 }, true>,
-        Or => Alu<{ Op::Or as u16 }, false>,
-        And => Alu<{ Op::And as u16 }, false>,
-        Andi => Alu<{ Op::Andi as u16 }, true>,
-        Slli => Alu<{ Op::Slli as u16 }, true>,
-        Srli => Alu<{ Op::Srli as u16 }, true>,
-        Srai => Alu<{ Op::Srai as u16 }, true>,
-        Slliw => Alu<{ Op::Slliw as u16 }, true>,
-        Srliw => Alu<{ Op::Srliw as u16 }, true>,
-        Mul => Alu<{ Op::Mul as u16 }, false>,
-        Lw => Load<4, true>,
-        Ld => Load<8, true>,
-        Lbu => Load<1, false>,
-        Lhu => Load<2, false>,
-        Sw => Store<4>,
-        Sd => Store<8>,
-        Sb => Store<1>,
-    }
+    fusing_steps!(firsts)
 }
 
 /// The handler of `S1` followed by `second`, `back` when `second` branches to its block's
@@ -197,29 +204,5 @@ fn with_first<B: Bus, S1: Step<B>>(second: &Inst, back: bool) -> Option<Handler<
             })
         };
     }
-    seconds! {
-        Addi => Alu<{ Op::Addi as u16 }, true>,
-        Add => Alu<{ Op::Add as u16 }, false>,
-        Addiw => Alu<{ Op::Addiw as u16 }, true>,
-        Addw => Alu<{ Op::Addw as u16 }, false>,
-        Sub => Alu<{ Op::Sub as u16 }, false>,
-        Xor => Alu<{ Op::Xor as u16 }, false>,
-        Xori => Alu<{ Op::Xori as u16 }, true>,
-        Or => Alu<{ Op::Or as u16 }, false>,
-        And => Alu<{ Op::And as u16 }, false>,
-        Andi => Alu<{ Op::Andi as u16 }, true>,
-        Slli => Alu<{ Op::Slli as u16 }, true>,
-        Srli => Alu<{ Op::Srli as u16 }, true>,
-        Srai => Alu<{ Op::Srai as u16 }, true>,
-        Slliw => Alu<{ Op::Slliw as u16 }, true>,
-        Srliw => Alu<{ Op::Srliw as u16 }, true>,
-        Mul => Alu<{ Op::Mul as u16 }, false>,
-        Lw => Load<4, true>,
-        Ld => Load<8, true>,
-        Lbu => Load<1, false>,
-        Lhu => Load<2, false>,
-        Sw => Store<4>,
-        Sd => Store<8>,
-        Sb => Store<1>,
-    }
+    fusing_steps!(seconds)
 }
