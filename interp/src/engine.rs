@@ -155,20 +155,48 @@ impl<B: Bus> Interpreter<B> {
     /// ([`ospite_mmu::Mmu::take_code_writes`]). A translator that shares this interpreter turns
     /// it on.
     pub fn set_mark_code_pages(&mut self, on: bool) {
-        self.mark_code_pages = on;
+        if on != self.mark_code_pages {
+            // The cached pages were noted the other way.
+            self.flush_cache();
+            self.mark_code_pages = on;
+        }
     }
 
-    /// Marks the page of `pa` as code, when [`Interpreter::set_mark_code_pages`] is on.
+    /// Before the cache takes a new page, that of `pa`: marks it as code when
+    /// [`Interpreter::set_mark_code_pages`] is on, else has the hart's TLB watch it
+    /// ([`ospite_mmu::Tlb::watch_page`]). Either way a store-table hit without flags is a store
+    /// that wrote no cached instruction, which the block loop's stores rely on.
     #[cold]
-    fn mark_code_page(&mut self, pa: u64) {
-        if self.bus.set_code_page(PhysAddr(pa), true) {
+    fn note_code_page(&mut self, pa: u64) {
+        if !self.mark_code_pages {
+            self.hart.mmu.tlb_mut().watch_page(PhysAddr(pa));
+        } else if self.bus.set_code_page(PhysAddr(pa), true) {
             self.hart.mmu.tlb_mut().flush_phys_page(PhysAddr(pa));
+        }
+    }
+
+    /// Empties the decode cache and stops watching its pages.
+    fn flush_cache(&mut self) {
+        self.cache.flush();
+        self.hart.mmu.tlb_mut().unwatch_all();
+    }
+
+    /// Has the hart's TLB watch every page the cache may hold (see
+    /// [`Interpreter::note_code_page`]), should the hart's MMU have been replaced since.
+    #[inline]
+    fn watch_cached_pages(&mut self) {
+        if !self.mark_code_pages {
+            self.hart
+                .mmu
+                .tlb_mut()
+                .watch_pages(self.cache.code_filter());
         }
     }
 
     /// [`Engine::run`], also returning the instructions attempted (as the budget counts them:
     /// at most `budget`, fewer when it stopped early).
     pub fn run_counted(&mut self, budget: u64) -> (StopReason, u64) {
+        self.watch_cached_pages();
         // One test per call: the untraced loop carries no trace code.
         if self.trace.is_some() {
             self.run_traced(budget)
@@ -210,7 +238,7 @@ impl<B: Bus> Interpreter<B> {
 
     /// Drops every decoded instruction.
     pub fn flush_code(&mut self) {
-        self.cache.flush();
+        self.flush_cache();
     }
 
     /// The decode cache's counters.
@@ -258,8 +286,8 @@ impl<B: Bus> Interpreter<B> {
                 .host_page(PhysAddr(pa.0 & !(PAGE_SIZE - 1)))
                 .is_some();
         if cacheable {
-            if self.mark_code_pages && self.cache.page_of(pa.0).is_none() {
-                self.mark_code_page(pa.0);
+            if self.cache.page_of(pa.0).is_none() {
+                self.note_code_page(pa.0);
             }
             self.cache.insert(pa.0, inst);
             self.cache.remember_fetch_page(pc.0, pa.0);
@@ -421,7 +449,7 @@ impl<B: Bus> Interpreter<B> {
                 }
                 _ => {}
             },
-            Ok(Flow::FenceI) => self.cache.flush(),
+            Ok(Flow::FenceI) => self.flush_cache(),
             Ok(Flow::Wfi) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();
@@ -465,6 +493,7 @@ impl<B: Bus> Interpreter<B> {
                 if self.cache.is_full() {
                     // Empty the cache, then build.
                     self.cache.flush_for_space();
+                    self.hart.mmu.tlb_mut().unwatch_all();
                     i = self.enter_page(pc)?;
                 }
                 (self.build_block(i, slot, left)?, true)
@@ -487,9 +516,7 @@ impl<B: Bus> Interpreter<B> {
             Some(i) => i,
             None => {
                 self.bus.host_page(PhysAddr(pa.0 & !(PAGE_SIZE - 1)))?;
-                if self.mark_code_pages {
-                    self.mark_code_page(pa.0);
-                }
+                self.note_code_page(pa.0);
                 self.cache.page_or_new(pa.0)
             }
         };
@@ -624,7 +651,7 @@ impl<B: Bus> Interpreter<B> {
             Exit::Breakpoint => return Some(StopReason::Breakpoint),
             Exit::End(Ok(Flow::Continue), true) => {}
             Exit::End(Ok(Flow::Continue), false) => self.cache.forget_fetch_page(),
-            Exit::End(Ok(Flow::FenceI), _) => self.cache.flush(),
+            Exit::End(Ok(Flow::FenceI), _) => self.flush_cache(),
             Exit::End(Ok(Flow::Wfi), _) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();
@@ -675,7 +702,6 @@ impl<B: Bus> Interpreter<B> {
         let env = Env {
             bus,
             modes,
-            code_filter: cache.code_filter(),
             jumps: &cache.jumps,
             chain: Cell::new(match fresh {
                 true => 0,
@@ -686,7 +712,9 @@ impl<B: Bus> Interpreter<B> {
             }),
             left: Cell::new(left),
             block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
-            ram: self.ram_hint.and_then(|pa| RamView::at(bus, pa)),
+            ram: self
+                .ram_hint
+                .map_or(RamView::NONE, |pa| RamView::at(bus, pa)),
         };
         let mut from = 0;
         let (attempted, exit) = loop {

@@ -388,7 +388,7 @@ mod tests {
     use crate::pte::Pte;
     use crate::satp::SatpMode;
     use crate::test_support::{Guest, DEVICE_BASE, RAM_BASE};
-    use crate::tlb::{fast_table_offset, TLB_ENTRY_SIZE, TLB_MMIO};
+    use crate::tlb::{fast_table_offset, TLB_ENTRY_SIZE, TLB_FLAGS, TLB_MMIO, TLB_WATCHED};
 
     const VA: u64 = 0x4000_1000;
     const RW: u64 = Pte::R | Pte::W;
@@ -663,6 +663,50 @@ mod tests {
             .lookup_fast(TlbMode::Supervisor, AccessType::Store, VirtAddr(VA))
             .unwrap();
         assert_eq!(e.tag & TLB_CODE, TLB_CODE);
+    }
+
+    #[test]
+    fn watched_page_stores_carry_the_flag_until_unwatched() {
+        // VA maps physical page RAM_BASE + 0x3000; the store makes the page dirty first, so
+        // that WATCHED is the only flag left.
+        let (g, _, mut mmu) = setup(RW);
+        let ctx = g.ctx(Privilege::Supervisor, 1);
+        let tags = |mmu: &Mmu| {
+            let tag = |a| {
+                mmu.tlb()
+                    .lookup_fast(TlbMode::Supervisor, a, VirtAddr(VA))
+                    .map(|e| e.tag & TLB_FLAGS)
+            };
+            (tag(AccessType::Store), tag(AccessType::Load))
+        };
+        mmu.store(&g.map, &ctx, VirtAddr(VA), AccessSize::B8, 1)
+            .unwrap();
+        mmu.load(&g.map, &ctx, VirtAddr(VA), AccessSize::B8)
+            .unwrap();
+        mmu.tlb_mut().watch_page(PhysAddr(RAM_BASE + 0x3ff8));
+        // Watching empties the page's entries; the next store fills its entry with the flag.
+        assert_eq!(tags(&mmu), (None, None));
+        mmu.store(&g.map, &ctx, VirtAddr(VA), AccessSize::B8, 2)
+            .unwrap();
+        mmu.load(&g.map, &ctx, VirtAddr(VA), AccessSize::B8)
+            .unwrap();
+        let watched = tags(&mmu);
+        mmu.tlb_mut().unwatch_all();
+        let unwatched = tags(&mmu);
+        let mut filter = [0u64; 64];
+        let ppn = (RAM_BASE + 0x3000) >> PAGE_SHIFT;
+        filter[(ppn as usize >> 6) & 63] = 1 << (ppn & 63);
+        mmu.tlb_mut().watch_pages(&filter);
+        let rewatched = tags(&mmu);
+        assert_eq!(
+            (watched, unwatched, rewatched),
+            (
+                (Some(TLB_WATCHED), Some(0)),
+                (Some(0), Some(0)),
+                (None, None)
+            )
+        );
+        assert_eq!(mmu.tlb().watched(), &filter);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::amo::AmoOp;
 use crate::bitmap::PageBitmap;
 use crate::error::{Error, Result};
 use crate::fault::BusFault;
+use crate::ram_slices::RamSlices;
 
 /// Guest RAM of one region: a private anonymous mapping of the host, reserved but not backed,
 /// so that the host gives it memory only for the pages the guest touches.
@@ -180,6 +181,24 @@ impl GuestRam {
         self.dirty.set(first);
         if last != first {
             self.dirty.set(last);
+        }
+    }
+
+    /// The region as slices of host atomics, one per access width, for an engine's fast path
+    /// (see [`RamSlices`]).
+    pub fn slices(&self) -> RamSlices<'_> {
+        let len = self.len as usize;
+        // SAFETY: the mapping is `len` bytes, page-aligned (so aligned for every width), and
+        // lives as long as `&self`; every access to it is atomic, and any bit pattern is a
+        // valid integer, as for `atomic_at`.
+        unsafe {
+            let base = self.base.as_ptr();
+            RamSlices {
+                b1: core::slice::from_raw_parts(base.cast::<AtomicU8>(), len),
+                b2: core::slice::from_raw_parts(base.cast::<AtomicU16>(), len / 2),
+                b4: core::slice::from_raw_parts(base.cast::<AtomicU32>(), len / 4),
+                b8: core::slice::from_raw_parts(base.cast::<AtomicU64>(), len / 8),
+            }
         }
     }
 
@@ -521,6 +540,42 @@ mod tests {
             r.dirty_pages().iter_set().collect::<Vec<_>>(),
             vec![0, 1, 3]
         );
+    }
+
+    #[test]
+    fn slices_see_the_region_at_every_width() {
+        let r = ram();
+        let s = r.slices();
+        let end = 4 * PAGE_SIZE;
+        assert!(s.store_to_dirty(end - 8, AccessSize::B8, 0x1122_3344_5566_7788));
+        assert!(s.store_to_dirty(6, AccessSize::B2, 0xbeef));
+        assert_eq!(
+            [
+                s.load(end - 8, AccessSize::B8),
+                s.load(end - 4, AccessSize::B4),
+                s.load(7, AccessSize::B1),
+                s.load(6, AccessSize::B2),
+                s.load(4, AccessSize::B4),
+                s.load(end, AccessSize::B1),
+                s.load(end, AccessSize::B8),
+                RamSlices::EMPTY.load(0, AccessSize::B1),
+            ],
+            [
+                Some(0x1122_3344_5566_7788),
+                Some(0x1122_3344),
+                Some(0xbe),
+                Some(0xbeef),
+                Some(0xbeef_0000),
+                None,
+                None,
+                None,
+            ]
+        );
+        assert!(!s.store_to_dirty(end, AccessSize::B1, 0));
+        assert!(!RamSlices::EMPTY.store_to_dirty(0, AccessSize::B8, 0));
+        // The caller vouches for the dirty mark: none is made.
+        assert_eq!(r.dirty_pages().iter_set().count(), 0);
+        assert_eq!(r.load(0, AccessSize::B8), Ok(0xbeef_0000_0000_0000));
     }
 
     #[test]

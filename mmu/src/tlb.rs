@@ -49,13 +49,19 @@
 //! ```
 //!
 //! The alignment bits in the mask send misaligned accesses (which may cross a page) to the slow
-//! path. The flags live in bits 8..=11 of `tag`, which the masked address never has, so any set
+//! path. The flags live in bits 7..=11 of `tag`, which the masked address never has, so any set
 //! flag fails the compare: [`TLB_INVALID`] (empty entry), [`TLB_MMIO`] (no host memory: a device
-//! or a hole), [`TLB_CODE`] (store to a page holding translated code: invalidate it first) and
-//! [`TLB_NOTDIRTY`] (first store to a page not yet marked in its RAM dirty bitmap). The slow
-//! path calls [`crate::Mmu::translate`], which refreshes the `CODE` and `NOTDIRTY` flags, and then
-//! the bus. After clearing a dirty bitmap or marking a page as code, flush the TLBs of the harts
-//! ([`Tlb::flush_phys_page`] or [`Tlb::flush_all`]) so that no stale entry skips the slow path.
+//! or a hole), [`TLB_CODE`] (store to a page holding translated code: invalidate it first),
+//! [`TLB_NOTDIRTY`] (first store to a page not yet marked in its RAM dirty bitmap) and
+//! [`TLB_WATCHED`] (store to a page this hart's own engine watches, see [`Tlb::watch_page`]).
+//! The slow path calls [`crate::Mmu::translate`], which refreshes the `CODE`, `NOTDIRTY` and
+//! `WATCHED` flags, and then the bus. After clearing a dirty bitmap or marking a page as code,
+//! flush the TLBs of the harts ([`Tlb::flush_phys_page`] or [`Tlb::flush_all`]) so that no
+//! stale entry skips the slow path.
+//!
+//! A hit without flags in a store table thus says that the page is RAM, already marked dirty,
+//! not marked as code and not watched: an engine's fast path may store there and do nothing
+//! else.
 
 use crate::access::{AccessType, Privilege};
 use crate::addr::{PhysAddr, VirtAddr, PAGE_MASK, PAGE_SHIFT};
@@ -86,8 +92,15 @@ pub const TLB_MMIO: u64 = 1 << 10;
 pub const TLB_CODE: u64 = 1 << 9;
 /// Tag flag (store tables): the page is not yet marked dirty in its RAM region's bitmap.
 pub const TLB_NOTDIRTY: u64 = 1 << 8;
+/// Tag flag (store tables): the page is watched by this hart's own engine ([`Tlb::watch_page`]),
+/// such as an interpreter that caches decoded instructions from it.
+pub const TLB_WATCHED: u64 = 1 << 7;
 /// All tag flags.
-pub const TLB_FLAGS: u64 = TLB_INVALID | TLB_MMIO | TLB_CODE | TLB_NOTDIRTY;
+pub const TLB_FLAGS: u64 = TLB_INVALID | TLB_MMIO | TLB_CODE | TLB_NOTDIRTY | TLB_WATCHED;
+
+/// The pages a hart's engine watches for stores ([`Tlb::watch_page`]): one bit per
+/// `ppn % 4096`, so a page may be watched because another one 16 MiB away is.
+pub type WatchFilter = [u64; 64];
 
 /// Byte offset of [`TlbEntry::tag`].
 pub const TLB_ENTRY_TAG_OFFSET: usize = 0;
@@ -119,7 +132,8 @@ const _: () = assert!(core::mem::offset_of!(TlbEntry, tag) == TLB_ENTRY_TAG_OFFS
 const _: () = assert!(core::mem::offset_of!(TlbEntry, addend) == TLB_ENTRY_ADDEND_OFFSET);
 const _: () = assert!(core::mem::offset_of!(TlbEntry, phys) == TLB_ENTRY_PHYS_OFFSET);
 const _: () = assert!(core::mem::offset_of!(Tlb, fast) == TLB_FAST_PTR_OFFSET);
-const _: () = assert!(TLB_FLAGS & 0xff == 0 && TLB_FLAGS & PAGE_MASK == 0);
+// Below the page, a masked address has only its alignment bits (0..=2).
+const _: () = assert!(TLB_FLAGS & 0x7f == 0 && TLB_FLAGS & PAGE_MASK == 0);
 
 impl TlbEntry {
     /// An empty entry: its tag matches no address.
@@ -267,6 +281,7 @@ pub struct Tlb {
     fast_super: Hull,
     l2_super: Hull,
     stats: TlbStats,
+    watched: WatchFilter,
 }
 
 impl core::fmt::Debug for Tlb {
@@ -301,7 +316,68 @@ impl Tlb {
             fast_super: Hull::EMPTY,
             l2_super: Hull::EMPTY,
             stats: TlbStats::default(),
+            watched: [0; 64],
         }
+    }
+
+    /// Watches stores to the physical page holding `pa`: from now on, store entries for it
+    /// carry [`TLB_WATCHED`], so that no fast path stores there unseen. An interpreter calls
+    /// this for each page it starts caching decoded instructions of, and then knows that a
+    /// store-table hit without flags wrote none of them.
+    pub fn watch_page(&mut self, pa: PhysAddr) {
+        let ppn = pa.0 >> PAGE_SHIFT;
+        let (word, bit) = ((ppn as usize >> 6) & 63, 1u64 << (ppn & 63));
+        if self.watched[word] & bit == 0 {
+            self.watched[word] |= bit;
+            self.flush_phys_page(pa);
+        }
+    }
+
+    /// Watches every page `filter` has (as [`Tlb::watch_page`] does one by one): a hart's
+    /// engine brings its TLB in line with its own record of the pages it watches, which stays
+    /// right should the hart's MMU be replaced.
+    pub fn watch_pages(&mut self, filter: &WatchFilter) {
+        let mut new = false;
+        for (w, f) in self.watched.iter_mut().zip(filter) {
+            new |= *f & !*w != 0;
+            *w |= f;
+        }
+        if !new {
+            return;
+        }
+        self.stats.flushes += 1;
+        let watched = self.watched;
+        for e in self.fast.iter_mut() {
+            let ppn = e.phys >> PAGE_SHIFT;
+            let on = watched[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0;
+            if on && e.tag & (TLB_INVALID | TLB_WATCHED) == 0 {
+                *e = TlbEntry::EMPTY;
+            }
+        }
+    }
+
+    /// Stops watching every page ([`Tlb::watch_page`]), as after the watcher dropped its cache:
+    /// the store entries lose [`TLB_WATCHED`].
+    pub fn unwatch_all(&mut self) {
+        if self.watched == [0; 64] {
+            return;
+        }
+        self.watched = [0; 64];
+        for e in self.fast.iter_mut() {
+            e.tag &= !TLB_WATCHED;
+        }
+    }
+
+    /// The watched pages ([`Tlb::watch_page`]).
+    pub fn watched(&self) -> &WatchFilter {
+        &self.watched
+    }
+
+    /// Whether the physical page `ppage` (page-aligned) is watched.
+    #[inline]
+    fn is_watched(&self, ppage: u64) -> bool {
+        let ppn = ppage >> PAGE_SHIFT;
+        self.watched[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
     }
 
     /// The first fast-table entry, for translated code. The pointer stays valid and does not
@@ -461,7 +537,8 @@ impl Tlb {
         va: VirtAddr,
     ) -> Option<&TlbEntry> {
         let e = &self.fast[Self::fast_index(mode, access, va.0)];
-        (e.tag & !(TLB_MMIO | TLB_CODE | TLB_NOTDIRTY) == va.0 & PAGE_MASK).then_some(e)
+        (e.tag & !(TLB_MMIO | TLB_CODE | TLB_NOTDIRTY | TLB_WATCHED) == va.0 & PAGE_MASK)
+            .then_some(e)
     }
 
     #[inline]
@@ -502,6 +579,9 @@ impl Tlb {
                     }
                     if !h.dirty {
                         flags |= TLB_NOTDIRTY;
+                    }
+                    if self.is_watched(ppage) {
+                        flags |= TLB_WATCHED;
                     }
                 }
                 (flags, (h.host as u64).wrapping_sub(vpage))

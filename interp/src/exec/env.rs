@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use ospite_mmu::{AccessType, GuestRam, TlbMode};
+use ospite_mmu::{AccessType, RamSlices, TlbMode};
 
 use super::decoded::Decoded;
 use crate::hart::Hart;
@@ -17,9 +17,6 @@ pub(crate) struct Env<'a, B> {
     pub bus: &'a B,
     /// The regimes of data accesses (see [`DataModes`]).
     pub modes: DataModes,
-    /// The decode cache's filter of pages with cached code (see `DecodeCache::code_filter`):
-    /// a store to RAM outside it cannot have written cached code, and the block goes on.
-    pub code_filter: &'a CodeFilter,
     /// The jump cache, where a jump finds the block at its target.
     pub jumps: &'a JumpCache<B>,
     /// How many more blocks a jump may go on into (each counts as a block for the engine's
@@ -34,32 +31,42 @@ pub(crate) struct Env<'a, B> {
     pub block: Cell<&'a [Decoded<B>]>,
     /// The RAM region that loads and stores most likely hit (the one holding the code), so
     /// that a fast-table hit in it reaches RAM without asking the bus.
-    pub ram: Option<RamView<'a>>,
+    pub ram: RamView<'a>,
 }
 
-/// A RAM region and where it lies in physical memory.
+/// A RAM region, as the fast path accesses it, and where it lies in physical memory.
 #[derive(Clone, Copy)]
 pub(crate) struct RamView<'a> {
     /// The region.
-    pub ram: &'a GuestRam,
+    pub slices: RamSlices<'a>,
     /// Its first physical address.
     pub base: u64,
 }
 
 impl<'a> RamView<'a> {
-    /// The region `bus` has at physical address `pa`, if RAM.
+    /// No region: every access misses.
+    pub const NONE: RamView<'static> = RamView {
+        slices: RamSlices::EMPTY,
+        base: 0,
+    };
+
+    /// The region `bus` has at physical address `pa`, if RAM that starts on a page boundary
+    /// (as the fast path's offsets assume); else [`RamView::NONE`].
     #[inline]
-    pub fn at<B: ospite_mmu::Bus>(bus: &'a B, pa: u64) -> Option<RamView<'a>> {
-        let (ram, off) = bus.ram_offset(ospite_mmu::PhysAddr(pa))?;
-        Some(RamView {
-            ram,
-            base: pa - off,
-        })
+    pub fn at<B: ospite_mmu::Bus>(bus: &'a B, pa: u64) -> RamView<'a> {
+        match bus.ram_offset(ospite_mmu::PhysAddr(pa)) {
+            Some((ram, off)) if (pa - off) & (ospite_mmu::PAGE_SIZE - 1) == 0 => RamView {
+                slices: ram.slices(),
+                base: pa - off,
+            },
+            _ => RamView::NONE,
+        }
     }
 }
 
-/// One bit per `ppn % 4096` of the pages the decode cache holds code of.
-pub(crate) type CodeFilter = [u64; 64];
+/// One bit per `ppn % 4096` of the pages the decode cache holds code of: the TLB's watch
+/// filter, which the engine keeps equal to it (see `Interpreter::note_code_page`).
+pub(crate) type CodeFilter = ospite_mmu::tlb::WatchFilter;
 
 /// Whether the page of physical address `pa` may hold cached code by `filter`.
 #[inline(always)]

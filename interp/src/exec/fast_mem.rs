@@ -10,10 +10,10 @@
 //! goes through the MMU, which translates again and raises the fault a single step would.
 //! Only the TLB's hit counter misses these hits, as it misses the hits of translated code.
 
-use ospite_mmu::tlb::{FAST_ENTRIES, TLB_FLAGS};
+use ospite_mmu::tlb::{FAST_ENTRIES, TLB_FLAGS, TLB_WATCHED};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, TlbMode, VirtAddr, PAGE_SHIFT, PAGE_SIZE};
 
-use super::env::{may_hold_code, Env};
+use super::env::Env;
 use super::outcome::Outcome;
 use crate::hart::Hart;
 
@@ -32,27 +32,25 @@ fn fast_phys(hart: &Hart, mode: TlbMode, access: AccessType, va: u64, bytes: u64
     (e.tag & TLB_FLAGS == 0).then_some(e.phys | off)
 }
 
-/// The RAM and offset there, in the block's RAM view ([`Env::ram`]), of an aligned access of
-/// `bytes` bytes at virtual address `va` that hits the fast table without slow-path flags (its
-/// tag is then exactly the page of `va`). The RAM access checks that the offset is in range.
+/// The offset in the block's RAM view ([`Env::ram`]) of an access of `bytes` bytes at
+/// virtual address `va` that is aligned and hits the fast table without slow-path flags: the
+/// translated code's hit test, where the alignment bits in the mask make a misaligned access
+/// miss. The RAM access checks that the offset is in the view.
 #[inline(always)]
-fn fast_ram<'a, B>(
+fn fast_offset<B>(
     hart: &Hart,
-    env: &Env<'a, B>,
+    env: &Env<'_, B>,
     mode: TlbMode,
     access: AccessType,
     va: u64,
     bytes: u64,
-) -> Option<(&'a ospite_mmu::GuestRam, u64)> {
+) -> Option<u64> {
     let table = hart.mmu.tlb().fast_table(mode, access);
     let e = &table[(va >> PAGE_SHIFT) as usize & (FAST_ENTRIES - 1)];
-    if e.tag != va & !(PAGE_SIZE - 1) {
+    if e.tag != va & (!(PAGE_SIZE - 1) | (bytes - 1)) {
         return None;
     }
-    let view = env.ram?;
-    let off = (e.phys | (va & (PAGE_SIZE - 1))).wrapping_sub(view.base);
-    // Aligned, so inside one page.
-    (off & (bytes - 1) == 0).then_some((view.ram, off))
+    Some(e.phys.wrapping_sub(env.ram.base) | (va & (PAGE_SIZE - 1)))
 }
 
 /// An aligned load of `size` bytes at virtual address `va` (zero-extended) that hits the fast
@@ -60,7 +58,7 @@ fn fast_ram<'a, B>(
 /// needs no frame. `None` when it does not hit (nothing was done).
 #[inline(always)]
 pub(crate) fn try_load<B>(hart: &Hart, env: &Env<'_, B>, va: u64, size: AccessSize) -> Option<u64> {
-    let (ram, off) = fast_ram(
+    let off = fast_offset(
         hart,
         env,
         env.modes.load,
@@ -68,12 +66,13 @@ pub(crate) fn try_load<B>(hart: &Hart, env: &Env<'_, B>, va: u64, size: AccessSi
         va,
         size.bytes(),
     )?;
-    ram.load(off, size).ok()
+    env.ram.slices.load(off, size)
 }
 
 /// An aligned store of the low `size` bytes of `value` at virtual address `va` that hits the
-/// fast table in the block's RAM view, in a page without cached code (see [`try_load`]).
-/// `false` when it does not (nothing was done).
+/// fast table in the block's RAM view (see [`try_load`]). A hit without flags says that the
+/// page is marked dirty and holds no cached code (the engine watches every page it caches,
+/// or has it marked as code). `false` when it does not hit (nothing was done).
 #[inline(always)]
 pub(crate) fn try_store<B>(
     hart: &Hart,
@@ -82,7 +81,7 @@ pub(crate) fn try_store<B>(
     size: AccessSize,
     value: u64,
 ) -> bool {
-    let Some((ram, off)) = fast_ram(
+    let Some(off) = fast_offset(
         hart,
         env,
         env.modes.store,
@@ -92,8 +91,7 @@ pub(crate) fn try_store<B>(
     ) else {
         return false;
     };
-    let pa = env.ram.map_or(0, |v| v.base).wrapping_add(off);
-    !may_hold_code(env.code_filter, pa) && ram.store(off, size, value).is_ok()
+    env.ram.slices.store_to_dirty(off, size, value)
 }
 
 /// Loads `size` bytes at virtual address `va` (zero-extended): [`Outcome::NEXT`] with the
@@ -131,8 +129,9 @@ fn load_other<B: Bus>(hart: &mut Hart, bus: &B, va: u64, size: AccessSize) -> Ou
 
 /// Stores the low `size` bytes of `value` at virtual address `va`, which `rs1` held `base`
 /// for: [`Outcome::NEXT`] after a store to RAM through the fast table in a page without
-/// cached code, [`Outcome::stored`] after any other store, or the fault. Out of line past the
-/// fast path, as [`load`].
+/// cached code, [`Outcome::stored`] after any other store (with the physical address when
+/// the entry says only that the page is watched: the store may have written cached code),
+/// or the fault. Out of line past the fast path, as [`load`].
 #[inline(always)]
 pub(crate) fn store<B: Bus>(
     hart: &mut Hart,
@@ -142,13 +141,20 @@ pub(crate) fn store<B: Bus>(
     value: u64,
     base: u64,
 ) -> Outcome {
-    if let Some(pa) = fast_phys(hart, env.modes.store, AccessType::Store, va, size.bytes()) {
-        if let Some((ram, off)) = env.bus.ram_offset(PhysAddr(pa)) {
-            if ram.store(off, size, value).is_ok() {
-                if may_hold_code(env.code_filter, pa) {
-                    return Outcome::stored(pa, base);
+    let off = va & (PAGE_SIZE - 1);
+    if off + size.bytes() <= PAGE_SIZE {
+        let tlb = hart.mmu.tlb();
+        if let Some(e) = tlb.lookup_fast(env.modes.store, AccessType::Store, VirtAddr(va)) {
+            let pa = e.phys | off;
+            if e.tag & TLB_FLAGS & !TLB_WATCHED == 0 {
+                if let Some((ram, ram_off)) = env.bus.ram_offset(PhysAddr(pa)) {
+                    if ram.store(ram_off, size, value).is_ok() {
+                        if e.tag & TLB_WATCHED != 0 {
+                            return Outcome::stored(pa, base);
+                        }
+                        return Outcome::NEXT;
+                    }
                 }
-                return Outcome::NEXT;
             }
         }
     }

@@ -425,7 +425,7 @@ pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     let out = fast_mem::load(hart, env, va, size_of(W));
     if out.code == CODE_NEXT {
         let v = out.value;
-        hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
+        set_x(hart, d.rd, if SIGNED { sext(v, W) } else { v });
     }
     out
 }
@@ -451,7 +451,7 @@ pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
     match fast_mem::try_load(hart, env, va, size_of(W)) {
         Some(v) => {
-            hart.set_xi(d.rd.get(), if SIGNED { sext(v, W) } else { v });
+            set_x(hart, d.rd, if SIGNED { sext(v, W) } else { v });
             true
         }
         None => false,
@@ -539,9 +539,13 @@ pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64) -> Handler<B> {
         }
     }
     let writes_only_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Alu | Class::Upper);
+    // The load handlers write `rd` unconditionally; a load into `x0` still loads (and may
+    // fault), through the generic handler.
+    let loads_into_x0 = inst.rd.idx() == 0 && matches!(op.class(), Class::Load(..));
     match (special::<B>(op), kind) {
         (_, Kind::End) => threaded!(end::<B>),
         _ if writes_only_x0 => threaded!(nop::<B>),
+        _ if loads_into_x0 => threaded!(generic::<B>),
         (Some(h), _) => h,
         (None, Kind::Store) => threaded!(generic_store::<B>),
         (None, _) => threaded!(generic::<B>),

@@ -91,6 +91,22 @@ fn own_store_to_cached_code_is_seen_after_a_store_to_data_beside_it() {
 }
 
 #[test]
+fn own_store_to_cached_code_is_seen_after_the_harts_mmu_is_replaced() {
+    // The new TLB does not watch the cached page until the engine has it do so; the store to
+    // data beside the code then fills its store entry, and the patch would hit it unseen.
+    let p = patching(false, true);
+    // The program ends with the two stores, `jal`, `ebreak`, then L's three instructions and
+    // the data word: run to the first store, L's first run included.
+    let first_store = p.here() - 32;
+    let mut cpu = machine(&p);
+    assert_eq!(cpu.run(first_store as u64 / 4 + 3), StopReason::BudgetSpent);
+    assert_eq!(cpu.hart().pc(), RAM + first_store as u64);
+    *cpu.hart_mut().mmu_mut() = ospite_mmu::Mmu::new();
+    assert_eq!(cpu.run(100), StopReason::Breakpoint);
+    assert_eq!(x(&cpu, A1), 3);
+}
+
+#[test]
 fn fused_pair_faulting_in_its_second_half_keeps_its_first() {
     let mut p = Asm::new();
     p.i(Op::Addi, A0, A0, 1).i(Op::Lw, A1, ZERO, 16);
