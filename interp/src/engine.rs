@@ -295,16 +295,12 @@ impl<B: Bus> Interpreter<B> {
         Ok(inst)
     }
 
-    /// After a store, SC or AMO: drops the pages it wrote when they hold cached code.
-    fn after_store(&mut self, inst: &Inst, base: u64) {
+    /// After a store, SC or AMO of `width` bytes at `va`: drops the pages it wrote when they
+    /// hold cached code.
+    fn after_store(&mut self, va: u64, width: u8) {
         if self.cache.is_empty() {
             return;
         }
-        let (va, width) = match inst.op.class() {
-            Class::Store(w) | Class::FpStore(w) => (base.wrapping_add(inst.imm as i64 as u64), w),
-            Class::StoreConditional(w) | Class::Amo(w) => (base, w),
-            _ => return,
-        };
         let ctx = self.hart.translate_ctx();
         for (at, len) in store_spans(va, width) {
             if len == 0 {
@@ -323,6 +319,16 @@ impl<B: Bus> Interpreter<B> {
     }
 }
 
+/// The bytes that `inst`, a store, SC or AMO, writes when `rs1` holds `base`: their address
+/// and width.
+fn store_target(inst: &Inst, base: u64) -> Option<(u64, u8)> {
+    match inst.op.class() {
+        Class::Store(w) | Class::FpStore(w) => Some((base.wrapping_add(inst.imm as i64 as u64), w)),
+        Class::StoreConditional(w) | Class::Amo(w) => Some((base, w)),
+        _ => None,
+    }
+}
+
 /// The parts of a store of `width` bytes at `va` in each page it writes: (address, length),
 /// the second with length 0 when the store stays in one page.
 #[inline(always)]
@@ -332,12 +338,15 @@ fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
     [(va, in_first), (next, u64::from(width) - in_first)]
 }
 
-/// How many blocks that end in straight-line code or a jump may follow each other before the
-/// engine looks again at stop requests and at the interrupt lines. Such blocks change nothing
-/// that enables or raises an interrupt (CSR accesses, traps, `xret` and stores to devices end
-/// a block otherwise, and the engine looks right after them), so only a line raised from
-/// outside, which is asynchronous anyway, is seen up to this many blocks later.
-const UNCHECKED_BLOCKS: u32 = 32;
+/// How many instructions of blocks that end in straight-line code or a jump may run before the
+/// engine looks again at stop requests and at the interrupt lines (a block is never cut for
+/// it: the engine looks after the block that reaches it). Such blocks change nothing that
+/// enables or raises an interrupt (CSR accesses, traps, `xret` and stores to devices end a
+/// block otherwise, and the engine looks right after them), so only a line raised from
+/// outside, which is asynchronous anyway, is seen up to this many instructions later.
+/// Unoptimised, the handlers' tail calls are real calls and a run nests a frame per
+/// instruction: debug builds look after every block, which keeps the nesting to one block.
+const CHECK_INTERVAL: u64 = if cfg!(debug_assertions) { 0 } else { 1024 };
 
 /// The longest block, in instructions.
 const MAX_BLOCK: usize = 256;
@@ -352,8 +361,9 @@ enum Exit {
     Device,
     /// An instruction raised an exception; it did not retire.
     Fault(Exception),
-    /// A store wrote a page with cached code (`inst` with `rs1` as it was before).
-    Store(Inst, u64),
+    /// A store wrote a page with cached code: the address and width of what it wrote (see
+    /// `store_target`).
+    Store(u64, u8),
     /// An `ebreak` with debug breakpoints on; it did not execute.
     Breakpoint,
     /// The block's last instruction, a system instruction, ran with this result; `true` when
@@ -442,7 +452,9 @@ impl<B: Bus> Interpreter<B> {
                 | Class::FpStore(_)
                 | Class::StoreConditional(_)
                 | Class::Amo(_) => {
-                    self.after_store(&inst, base);
+                    if let Some((va, width)) = store_target(&inst, base) {
+                        self.after_store(va, width);
+                    }
                 }
                 Class::Csr | Class::Return | Class::SfenceVma | Class::Trap => {
                     self.cache.forget_fetch_page();
@@ -593,7 +605,8 @@ impl<B: Bus> Interpreter<B> {
     /// The run loop with the trace off: a block at a time.
     fn run_blocks(&mut self, budget: u64) -> (StopReason, u64) {
         let mut left = budget;
-        // Blocks that may still run before the next look at stop requests and interrupts.
+        // Instructions that may still run before the next look at stop requests and
+        // interrupts.
         let mut unchecked = 0;
         while left > 0 {
             if unchecked == 0 {
@@ -606,9 +619,8 @@ impl<B: Bus> Interpreter<B> {
                 if self.hart.wakeup_pending() != 0 && self.hart.check_interrupts() {
                     self.cache.forget_fetch_page();
                 }
-                unchecked = UNCHECKED_BLOCKS;
+                unchecked = CHECK_INTERVAL;
             }
-            unchecked -= 1;
             let Some((j, fresh)) = self.find_block(left) else {
                 unchecked = 0;
                 left -= 1;
@@ -620,11 +632,12 @@ impl<B: Bus> Interpreter<B> {
                     None => continue,
                 }
             };
-            let (attempted, exit) = self.run_block(j, left, fresh, &mut unchecked);
+            let (attempted, exit) = self.run_block(j, left, fresh, unchecked);
             if !fresh {
                 self.cache.stats.hits += attempted;
             }
             left -= attempted;
+            unchecked = unchecked.saturating_sub(attempted);
             if !matches!(exit, Exit::Done) {
                 // Anything but straight-line code and jumps may have changed what is pending
                 // or enabled: look before the next block.
@@ -647,7 +660,7 @@ impl<B: Bus> Interpreter<B> {
                 self.hart.raise(e);
                 self.cache.forget_fetch_page();
             }
-            Exit::Store(inst, base) => self.after_store(&inst, base),
+            Exit::Store(va, width) => self.after_store(va, width),
             Exit::Breakpoint => return Some(StopReason::Breakpoint),
             Exit::End(Ok(Flow::Continue), true) => {}
             Exit::End(Ok(Flow::Continue), false) => self.cache.forget_fetch_page(),
@@ -684,34 +697,35 @@ impl<B: Bus> Interpreter<B> {
         modes
     }
 
-    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, and after it,
-    /// while `unchecked` allows (see [`UNCHECKED_BLOCKS`]), the blocks its jumps lead to that
-    /// the jump cache holds and that fit whole in the budget (one less in `unchecked` for each),
-    /// unless it is `fresh` (just built: that run is its decode, which the hit count leaves
-    /// out). Returns the instructions attempted (a faulting one counts, a breakpoint does not)
+    /// Runs the block of jump-cache entry `j`, at most `left` instructions of it, and after it
+    /// the blocks its jumps lead to that the jump cache holds and that fit whole in the budget
+    /// and in the `unchecked` instructions left before the next look at stop requests and
+    /// interrupts (see [`CHECK_INTERVAL`]), unless it is `fresh` (just built: that run is its
+    /// decode, which the hit count leaves out). Returns the instructions attempted (a faulting one counts, a breakpoint does not)
     /// and how it ended.
     /// The pc stays at the running block's start (see `exec::Decoded`) and is set here when
     /// the run ends, unless a jump set it.
     #[inline(always)]
-    fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: &mut u32) -> (u64, Exit) {
+    fn run_block(&mut self, j: usize, left: u64, fresh: bool, unchecked: u64) -> (u64, Exit) {
         let modes = self.data_modes();
         let hart = &mut self.hart;
         let bus = &self.bus;
         let cache = &self.cache;
         let full = cache.jumps.block(j);
+        let first = &full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))];
+        // The first block runs whole (within the budget); the blocks after it must fit in
+        // what is left of the budget and of the interval.
+        let left = match fresh {
+            true => first.len() as u64,
+            false => left.min(unchecked.max(first.len() as u64)),
+        };
         let env = Env {
             bus,
             modes,
             jumps: &cache.jumps,
-            chain: Cell::new(match fresh {
-                true => 0,
-                // Unoptimised, the handlers' tail calls are real calls and a run nests a frame
-                // per instruction: debug builds take at most one block more per run.
-                false if cfg!(debug_assertions) => (*unchecked).min(1),
-                false => *unchecked,
-            }),
             left: Cell::new(left),
-            block: Cell::new(&full[..full.len().min(usize::try_from(left).unwrap_or(usize::MAX))]),
+            fresh,
+            block: Cell::new(first),
             ram: self
                 .ram_hint
                 .map_or(RamView::NONE, |pa| RamView::at(bus, pa)),
@@ -753,7 +767,12 @@ impl<B: Bus> Interpreter<B> {
                         continue;
                     }
                     hart.pc = at(d.next_off);
-                    (n, Exit::Store(d.inst, hart.xi(d.rs1.get())))
+                    let base = hart.xi(d.rs1.get());
+                    (
+                        n,
+                        store_target(&d.inst, base)
+                            .map_or(Exit::Device, |(va, w)| Exit::Store(va, w)),
+                    )
                 }
                 // Any other store ends the block: it may have written cached code in a way
                 // the address alone does not tell, or written a device, which may raise an
@@ -762,7 +781,11 @@ impl<B: Bus> Interpreter<B> {
                     let base = out.value;
                     hart.pc = at(d.next_off);
                     if !cache.is_empty() && stores_to_code(hart, bus, cache, d, base) {
-                        (n, Exit::Store(d.inst, base))
+                        (
+                            n,
+                            store_target(&d.inst, base)
+                                .map_or(Exit::Device, |(va, w)| Exit::Store(va, w)),
+                        )
                     } else {
                         (n, Exit::Device)
                     }
@@ -774,9 +797,6 @@ impl<B: Bus> Interpreter<B> {
                     hart.pc = at(d.pc_off);
                     let done = left - env.left.get();
                     retire_n(hart, done + n - 1);
-                    if !fresh {
-                        *unchecked = env.chain.get();
-                    }
                     if out.kind() != CODE_END {
                         return (done + n, Exit::Fault(out.exception()));
                     }
@@ -793,9 +813,6 @@ impl<B: Bus> Interpreter<B> {
                 }
             };
         };
-        if !fresh {
-            *unchecked = env.chain.get();
-        }
         // The instructions of the run's earlier blocks.
         let done = left - env.left.get();
         retire_n(hart, done + attempted);

@@ -35,14 +35,14 @@ impl<B> Entry<B> {
 
 /// The jump cache of one interpreter.
 pub(crate) struct JumpCache<B> {
-    entries: Box<[Entry<B>]>,
+    entries: Box<[Entry<B>; ENTRIES]>,
     generation: u64,
 }
 
 impl<B> Default for JumpCache<B> {
     fn default() -> Self {
         JumpCache {
-            entries: (0..ENTRIES).map(|_| Entry::EMPTY).collect(),
+            entries: Box::new([const { Entry::EMPTY }; ENTRIES]),
             generation: 0,
         }
     }

@@ -19,14 +19,15 @@ pub(crate) struct Env<'a, B> {
     pub modes: DataModes,
     /// The jump cache, where a jump finds the block at its target.
     pub jumps: &'a JumpCache<B>,
-    /// How many more blocks a jump may go on into (each counts as a block for the engine's
-    /// look at stop requests and interrupts).
-    pub chain: Cell<u32>,
-    /// The budget left at the start of the current block: a jump goes on into a block only if
-    /// all of it fits after the instructions run in this one. What it has come down by since
-    /// the run began is the instructions of the run's earlier blocks (completed, not yet
-    /// retired).
+    /// The instructions the run may still take at the start of the current block (within the
+    /// budget, and before the engine's next look at stop requests and interrupts): a jump goes
+    /// on into a block only if all of it fits after the instructions run in this one. What it
+    /// has come down by since the run began is the instructions of the run's earlier blocks
+    /// (completed, not yet retired).
     pub left: Cell<u64>,
+    /// The run began with a block just built: that run is its decode (which the decode
+    /// cache's hit count leaves out), and it goes into no other block.
+    pub fresh: bool,
     /// The block running now, whose index an outcome gives.
     pub block: Cell<&'a [Decoded<B>]>,
     /// The RAM region that loads and stores most likely hit (the one holding the code), so

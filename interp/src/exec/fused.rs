@@ -14,7 +14,7 @@ use super::alu;
 use super::decoded::Decoded;
 use super::env::Env;
 use super::handlers::{
-    branch, chain, load, load_fast, rerun, run_on, slow, store, store_fast, Handler,
+    branch, chain, load, load_fast, rerun, run_on, slow, store, store_fast, taken, Handler,
 };
 use super::outcome::{Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
 use crate::hart::Hart;
@@ -111,16 +111,19 @@ fn pair_branch<B: Bus, S1: Step<B>, const OP: u16, const BACK: bool>(
     let Some(d2) = block.get(j) else {
         return Outcome::code(CODE_RAN_OUT).at(i);
     };
+    if BACK {
+        // The target is the block's start, which the pc holds (see `handlers::branch_back`).
+        return if taken::<OP>(hart.x[d2.rs1.get()], hart.x[d2.rs2.get()]) {
+            rerun(hart, env, block, j)
+        } else {
+            run_on(hart, env, block, j)
+        };
+    }
     let out = branch::<B, OP>(hart, env, d2);
     if out.code == CODE_NEXT {
         run_on(hart, env, block, j)
     } else if out.code == CODE_JUMPED {
-        // Taken: the pc is the target, which is the block's start for a branch back.
-        if BACK {
-            rerun(hart, env, block, j)
-        } else {
-            chain(hart, env, j)
-        }
+        chain(hart, env, j)
     } else {
         out.at(j)
     }

@@ -57,23 +57,22 @@ pub(super) fn run_on<B>(
 }
 
 /// After instruction `i` of `block` jumped (the pc is its target): runs the block at the
-/// target when the jump cache has it and the run may take it whole (see [`Env::chain`]),
+/// target when the jump cache has it and the run may take it whole (see [`Env::left`]),
 /// else returns the jump's outcome.
 #[inline(always)]
 pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
-    let chain = env.chain.get();
-    if chain > 0 {
-        if let Some(j) = env.jumps.find(hart.pc) {
-            let next = env.jumps.block(j);
-            let n = i as u64 + 1;
-            let left = env.left.get() - n;
-            if let Some(first) = next.first() {
-                if next.len() as u64 <= left {
-                    env.chain.set(chain - 1);
-                    env.left.set(left);
-                    env.block.set(next);
-                    return (first.exec)(hart, env, first, next, 0);
-                }
+    if env.fresh {
+        return Outcome::code(CODE_JUMPED).at(i);
+    }
+    if let Some(j) = env.jumps.find(hart.pc) {
+        let next = env.jumps.block(j);
+        let n = i as u64 + 1;
+        let left = env.left.get() - n;
+        if let Some(first) = next.first() {
+            if next.len() as u64 <= left {
+                env.left.set(left);
+                env.block.set(next);
+                return (first.exec)(hart, env, first, next, 0);
             }
         }
     }
@@ -89,12 +88,10 @@ pub(super) fn rerun<B>(
     block: &[Decoded<B>],
     i: usize,
 ) -> Outcome {
-    let chain = env.chain.get();
     let n = i as u64 + 1;
     let left = env.left.get() - n;
-    if chain > 0 && block.len() as u64 <= left {
+    if block.len() as u64 <= left {
         if let Some(first) = block.first() {
-            env.chain.set(chain - 1);
             env.left.set(left);
             return (first.exec)(hart, env, first, block, 0);
         }
@@ -342,24 +339,26 @@ fn check_target(hart: &Hart, target: u64) -> Result<(), Exception> {
     Ok(())
 }
 
+/// Whether a branch of opcode `OP` on `a` (`rs1`) and `b` (`rs2`) is taken.
 #[inline(always)]
-pub(super) fn branch<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    _: &Env<'_, B>,
-    d: &Decoded<B>,
-) -> Outcome {
-    let op = const { Op::ALL[OP as usize] };
-    let a = x(hart, d.rs1);
-    let b = x(hart, d.rs2);
-    let taken = match op {
+pub(super) fn taken<const OP: u16>(a: u64, b: u64) -> bool {
+    match const { Op::ALL[OP as usize] } {
         Op::Beq => a == b,
         Op::Bne => a != b,
         Op::Blt => (a as i64) < (b as i64),
         Op::Bge => (a as i64) >= (b as i64),
         Op::Bltu => a < b,
         _ => a >= b,
-    };
-    if !taken {
+    }
+}
+
+#[inline(always)]
+pub(super) fn branch<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    _: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    if !taken::<OP>(x(hart, d.rs1), x(hart, d.rs2)) {
         // The block goes on past a branch not taken (and sets the pc if it ends here).
         return Outcome::NEXT;
     }
@@ -372,18 +371,14 @@ pub(super) fn branch<B: Bus, const OP: u16>(
 }
 
 /// A branch back to its block's start (the pc, while the block runs), when taken: the block
-/// runs again ([`rerun`]), with no jump-cache lookup.
+/// runs again ([`rerun`]), with no jump-cache lookup. The pc already holds the target, whose
+/// alignment was good when the block was entered.
 #[inline(always)]
-fn branch_back<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    env: &Env<'_, B>,
-    d: &Decoded<B>,
-) -> Outcome {
-    let out = branch::<B, OP>(hart, env, d);
-    if out.code == CODE_JUMPED {
+fn branch_back<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+    if taken::<OP>(x(hart, d.rs1), x(hart, d.rs2)) {
         Outcome::code(CODE_LOOPED)
     } else {
-        out
+        Outcome::NEXT
     }
 }
 
