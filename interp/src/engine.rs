@@ -742,10 +742,10 @@ impl<B: Bus> Interpreter<B> {
                 }
                 break (from as u64, Exit::Done);
             };
-            let out = (first.exec)(hart, &env, first, block, from);
+            let out = (first.exec)(hart, &env, first, &block[from + 1..]).outcome();
             // The block that stopped, which a jump may have changed.
             let block = env.block.get();
-            let i = out.index();
+            let i = out.index(block.len());
             let d = &block[i];
             let start = hart.pc;
             let at = |off: u16| start.wrapping_add(u64::from(off));

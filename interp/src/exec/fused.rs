@@ -16,7 +16,7 @@ use super::env::Env;
 use super::handlers::{
     branch, chain, load, load_fast, rerun, run_on, slow, store, store_fast, taken, Handler,
 };
-use super::outcome::{Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
+use super::outcome::{Ended, Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
 use crate::hart::Hart;
 
 /// One half of a pair: `fast` does the common case (and says so) or nothing; `slow` does the
@@ -79,20 +79,18 @@ fn pair<B: Bus, S1: Step<B>, S2: Step<B>>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
-    block: &[Decoded<B>],
-    i: usize,
-) -> Outcome {
+    rest: &[Decoded<B>],
+) -> Ended {
     if !S1::fast(hart, env, d) {
-        return slow(hart, env, d, block, i, S1::slow);
+        return slow(hart, env, d, rest, S1::slow);
     }
-    let j = i + 1;
-    let Some(d2) = block.get(j) else {
-        return Outcome::code(CODE_RAN_OUT).at(i);
+    let Some((d2, rest2)) = rest.split_first() else {
+        return Outcome::code(CODE_RAN_OUT).after(rest);
     };
     if S2::fast(hart, env, d2) {
-        run_on(hart, env, block, j)
+        run_on(hart, env, rest2)
     } else {
-        slow(hart, env, d2, block, j, S2::slow)
+        slow(hart, env, d2, rest2, S2::slow)
     }
 }
 
@@ -101,31 +99,29 @@ fn pair_branch<B: Bus, S1: Step<B>, const OP: u16, const BACK: bool>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
-    block: &[Decoded<B>],
-    i: usize,
-) -> Outcome {
+    rest: &[Decoded<B>],
+) -> Ended {
     if !S1::fast(hart, env, d) {
-        return slow(hart, env, d, block, i, S1::slow);
+        return slow(hart, env, d, rest, S1::slow);
     }
-    let j = i + 1;
-    let Some(d2) = block.get(j) else {
-        return Outcome::code(CODE_RAN_OUT).at(i);
+    let Some((d2, rest2)) = rest.split_first() else {
+        return Outcome::code(CODE_RAN_OUT).after(rest);
     };
     if BACK {
         // The target is the block's start, which the pc holds (see `handlers::branch_back`).
         return if taken::<OP>(hart.x[d2.rs1.get()], hart.x[d2.rs2.get()]) {
-            rerun(hart, env, block, j)
+            rerun(hart, env, rest2)
         } else {
-            run_on(hart, env, block, j)
+            run_on(hart, env, rest2)
         };
     }
     let out = branch::<B, OP>(hart, env, d2);
     if out.code == CODE_NEXT {
-        run_on(hart, env, block, j)
+        run_on(hart, env, rest2)
     } else if out.code == CODE_JUMPED {
-        chain(hart, env, j)
+        chain(hart, env, rest2)
     } else {
-        out.at(j)
+        out.after(rest2)
     }
 }
 

@@ -26,114 +26,108 @@ use super::env::Env;
 use super::fast_mem;
 use super::mem::size_of;
 use super::outcome::{
-    Outcome, CODE_END, CODE_JUMPED, CODE_LOOPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW,
+    Ended, Outcome, CODE_END, CODE_JUMPED, CODE_LOOPED, CODE_NEXT, CODE_RAN_OUT, CODE_STORED_SLOW,
 };
 use super::{alu, execute_unretired, fp};
 use crate::hart::Hart;
 use crate::trap::{Exception, ExceptionCause};
 
-/// A pre-resolved instruction handler: runs instruction `d`, which is `block[i]`, then (see the
-/// module doc) the rest of `block` until something stops the run, and returns that outcome
-/// ([`Outcome::at`] its index). It runs while the hart's pc holds the block's first instruction
-/// (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc. On an exception nothing
-/// architectural has changed by the faulting instruction.
-pub(crate) type Handler<B> =
-    fn(&mut Hart, &Env<'_, B>, &Decoded<B>, &[Decoded<B>], usize) -> Outcome;
+/// A pre-resolved instruction handler: runs instruction `d`, then (see the module doc) `rest`,
+/// the instructions of its block after it, until something stops the run, and returns that
+/// outcome ([`Outcome::after`] the stopping instruction). It runs while the hart's pc holds the
+/// block's first instruction (see [`Decoded`]); only control flow ([`Kind::Jump`]) sets the pc.
+/// On an exception nothing architectural has changed by the faulting instruction.
+pub(crate) type Handler<B> = fn(&mut Hart, &Env<'_, B>, &Decoded<B>, &[Decoded<B>]) -> Ended;
 
-/// Runs `block` from instruction `i + 1` on (see [`Handler`]), or says that it ran out after
-/// instruction `i`.
+/// Runs `rest`, the instructions after one that completed (see [`Handler`]), or says that the
+/// block ran out after it.
 #[inline(always)]
-pub(super) fn run_on<B>(
-    hart: &mut Hart,
-    env: &Env<'_, B>,
-    block: &[Decoded<B>],
-    i: usize,
-) -> Outcome {
-    let j = i + 1;
-    match block.get(j) {
-        Some(d) => (d.exec)(hart, env, d, block, j),
-        None => Outcome::code(CODE_RAN_OUT).at(i),
+pub(super) fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, rest: &[Decoded<B>]) -> Ended {
+    match rest.split_first() {
+        Some((d, rest)) => (d.exec)(hart, env, d, rest),
+        None => ran_out(),
     }
 }
 
-/// After instruction `i` of `block` jumped (the pc is its target): runs the block at the
-/// target when the jump cache has it and the run may take it whole (see [`Env::left`]),
+/// The outcome of the last instruction of a block as run, which completed.
+#[cold]
+#[inline(never)]
+fn ran_out() -> Ended {
+    Outcome::code(CODE_RAN_OUT).after::<()>(&[])
+}
+
+/// After the instruction followed by `rest` jumped (the pc is its target): runs the block at
+/// the target when the jump cache has it and the run may take it whole (see [`Env::left`]),
 /// else returns the jump's outcome.
 #[inline(always)]
-pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, i: usize) -> Outcome {
-    if env.fresh {
-        return Outcome::code(CODE_JUMPED).at(i);
-    }
-    if let Some(j) = env.jumps.find(hart.pc) {
-        let next = env.jumps.block(j);
-        let n = i as u64 + 1;
-        let left = env.left.get() - n;
-        if let Some(first) = next.first() {
-            if next.len() as u64 <= left {
-                env.left.set(left);
-                env.block.set(next);
-                return (first.exec)(hart, env, first, next, 0);
+pub(super) fn chain<B>(hart: &mut Hart, env: &Env<'_, B>, rest: &[Decoded<B>]) -> Ended {
+    if !env.fresh {
+        if let Some(j) = env.jumps.find(hart.pc) {
+            let next = env.jumps.block(j);
+            let n = (env.block.get().len() - rest.len()) as u64;
+            let left = env.left.get() - n;
+            if let Some((first, after)) = next.split_first() {
+                if next.len() as u64 <= left {
+                    env.left.set(left);
+                    env.block.set(next);
+                    return (first.exec)(hart, env, first, after);
+                }
             }
         }
     }
-    Outcome::code(CODE_JUMPED).at(i)
+    Outcome::code(CODE_JUMPED).after(rest)
 }
 
-/// After instruction `i` of `block` jumped back to the block's start: runs the block again
-/// when the run may take it whole (as [`chain`]), else returns the jump's outcome.
+/// After the instruction followed by `rest` jumped back to its block's start: runs the block
+/// again when the run may take it whole (as [`chain`]), else returns the jump's outcome.
 #[inline(always)]
-pub(super) fn rerun<B>(
-    hart: &mut Hart,
-    env: &Env<'_, B>,
-    block: &[Decoded<B>],
-    i: usize,
-) -> Outcome {
-    let n = i as u64 + 1;
+pub(super) fn rerun<B>(hart: &mut Hart, env: &Env<'_, B>, rest: &[Decoded<B>]) -> Ended {
+    let block = env.block.get();
+    let n = (block.len() - rest.len()) as u64;
     let left = env.left.get() - n;
     if block.len() as u64 <= left {
-        if let Some(first) = block.first() {
+        if let Some((first, after)) = block.split_first() {
             env.left.set(left);
-            return (first.exec)(hart, env, first, block, 0);
+            return (first.exec)(hart, env, first, after);
         }
     }
-    Outcome::code(CODE_JUMPED).at(i)
+    Outcome::code(CODE_JUMPED).after(rest)
 }
 
-/// A handler's way out of line: semantic function `f` on instruction `d`, `block[i]`, then on
-/// as the handler would.
+/// A handler's way out of line: semantic function `f` on instruction `d`, followed by `rest`,
+/// then on as the handler would.
 #[cold]
 #[inline(never)]
 pub(super) fn slow<B, F>(
     hart: &mut Hart,
     env: &Env<'_, B>,
     d: &Decoded<B>,
-    block: &[Decoded<B>],
-    i: usize,
+    rest: &[Decoded<B>],
     f: F,
-) -> Outcome
+) -> Ended
 where
     F: FnOnce(&mut Hart, &Env<'_, B>, &Decoded<B>) -> Outcome,
 {
     let out = f(hart, env, d);
     if out.code == CODE_NEXT {
-        run_on(hart, env, block, i)
+        run_on(hart, env, rest)
     } else {
-        out.at(i)
+        out.after(rest)
     }
 }
 
 /// The [`Handler`] of semantic function `$f` (`fn(&mut Hart, &Env<B>, &Decoded<B>) -> Outcome`,
 /// inlined into it): on [`Outcome::NEXT`] it goes on with the next instruction, otherwise it
-/// returns the outcome with the instruction's index. The other forms are for loads and stores
-/// (`fast`), branches back to the block's start (`back`) and jumps (`jump`).
+/// returns the outcome. The other forms are for loads and stores (`fast`), branches back to
+/// the block's start (`back`) and jumps (`jump`).
 macro_rules! threaded {
     ($f:expr) => {
-        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, rest: &[Decoded<B>]| {
             let out: Outcome = $f(hart, env, d);
             if out.code == CODE_NEXT {
-                run_on(hart, env, block, i)
+                run_on(hart, env, rest)
             } else {
-                out.at(i)
+                out.after(rest)
             }
         }) as Handler<B>
     };
@@ -141,37 +135,37 @@ macro_rules! threaded {
     // out of line) does the common case or nothing; else `$f` does it out of line ([`slow`]),
     // so that the handler keeps no frame.
     (fast $fast:expr, $f:expr) => {
-        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, rest: &[Decoded<B>]| {
             if $fast(hart, env, d) {
-                run_on(hart, env, block, i)
+                run_on(hart, env, rest)
             } else {
-                slow(hart, env, d, block, i, $f)
+                slow(hart, env, d, rest, $f)
             }
         }) as Handler<B>
     };
     // A branch back to the block's start: runs the block again when it can (see [`rerun`]).
     (back $f:expr) => {
-        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, rest: &[Decoded<B>]| {
             let out: Outcome = $f(hart, env, d);
             if out.code == CODE_NEXT {
-                run_on(hart, env, block, i)
+                run_on(hart, env, rest)
             } else if out.code == CODE_LOOPED {
-                rerun(hart, env, block, i)
+                rerun(hart, env, rest)
             } else {
-                out.at(i)
+                out.after(rest)
             }
         }) as Handler<B>
     };
     // A jump: goes on into the block at its target when it can (see [`chain`]).
     (jump $f:expr) => {
-        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, block: &[Decoded<B>], i: usize| {
+        (|hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>, rest: &[Decoded<B>]| {
             let out: Outcome = $f(hart, env, d);
             if out.code == CODE_NEXT {
-                run_on(hart, env, block, i)
+                run_on(hart, env, rest)
             } else if out.code == CODE_JUMPED {
-                chain(hart, env, i)
+                chain(hart, env, rest)
             } else {
-                out.at(i)
+                out.after(rest)
             }
         }) as Handler<B>
     };

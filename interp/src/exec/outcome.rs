@@ -1,7 +1,8 @@
 //! What a block handler tells the block loop, in two words so that it comes back in registers
 //! (a `Result<u64, Exception>` is returned through memory). A handler that carries on runs the
 //! next instruction's handler itself (see `handlers`), so an outcome reaches the block loop only
-//! when the block's run stops, with the index in the block of the instruction that stopped it.
+//! when the block's run stops, with the place in the block of the instruction that stopped it
+//! (how many instructions of the block as run follow it).
 
 use crate::trap::{Exception, ExceptionCause};
 
@@ -9,7 +10,8 @@ use crate::trap::{Exception, ExceptionCause};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Outcome {
     /// What happened (the `CODE_*` constants, or a fault) in the low byte; above it, once the
-    /// outcome leaves its handler, the index of its instruction in the block ([`Outcome::at`]).
+    /// outcome leaves its handler, how many instructions of the block follow its instruction
+    /// ([`Outcome::after`]).
     pub code: u64,
     /// The physical address of a [`Outcome::stored`], the `tval` of a fault.
     pub value: u64,
@@ -122,13 +124,12 @@ impl Outcome {
         self.kind() >= CODE_FAULT
     }
 
-    /// The outcome of the instruction at index `i` of its block.
+    /// The outcome of the instruction of its block followed by `rest` (the instructions after
+    /// it, of the block as run), as its handler returns it.
     #[inline(always)]
-    pub fn at(self, i: usize) -> Outcome {
-        Outcome {
-            code: self.code | (i as u64) << 8,
-            value: self.value,
-        }
+    pub fn after<T>(self, rest: &[T]) -> Ended {
+        let code = self.code | (rest.len() as u64) << 8;
+        Ended(u128::from(code) | u128::from(self.value) << 64)
     }
 
     /// What happened: the `CODE_*` constant, or a fault's code.
@@ -137,10 +138,11 @@ impl Outcome {
         self.code & 0xff
     }
 
-    /// The index in the block of the instruction this is the outcome of ([`Outcome::at`]).
+    /// The index of the instruction this is the outcome of ([`Outcome::after`]) in its block
+    /// as run, `len` instructions long.
     #[inline(always)]
-    pub fn index(self) -> usize {
-        (self.code >> 8) as usize
+    pub fn index(self, len: usize) -> usize {
+        len - 1 - (self.code >> 8) as usize
     }
 
     /// The exception of a fault (of anything else, an illegal instruction: never asked).
@@ -151,6 +153,27 @@ impl Outcome {
             cause.unwrap_or(ExceptionCause::IllegalInstruction),
             self.value,
         )
+    }
+}
+
+/// An [`Outcome`] as a handler returns it ([`Outcome::after`]): one 128-bit scalar, code in
+/// the low half and value in the high one. A handler's last act is the call of the next
+/// instruction's handler; with a scalar result, every way out of a handler returns the same
+/// kind of value as that call, and the compiler makes the call a jump (a two-field struct
+/// merged from several calls is taken apart and put together again, which keeps the calls
+/// calls, and the stack grows an instruction at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Ended(u128);
+
+impl Ended {
+    /// The outcome.
+    #[inline(always)]
+    pub fn outcome(self) -> Outcome {
+        Outcome {
+            code: self.0 as u64,
+            value: (self.0 >> 64) as u64,
+        }
     }
 }
 
@@ -166,10 +189,10 @@ mod tests {
             Exception::new(ExceptionCause::InstructionAddressMisaligned, 2),
         ];
         let back = faults.map(|e| {
-            let o = Outcome::fault(e).at(300);
-            (o.is_fault(), o.exception(), o.index())
+            let o = Outcome::fault(e).after(&[0u8; 300]).outcome();
+            (o.is_fault(), o.exception(), o.index(1000))
         });
-        assert_eq!(back, faults.map(|e| (true, e, 300)));
+        assert_eq!(back, faults.map(|e| (true, e, 699)));
     }
 
     #[test]
