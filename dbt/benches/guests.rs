@@ -12,12 +12,15 @@
 #[path = "../../interp/tests/differential/board.rs"]
 #[allow(dead_code)]
 mod board;
+#[path = "../../interp/benches/support/fastest.rs"]
+mod fastest;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use board::Exit;
+use fastest::{fastest, Fastest};
 use ospite_dbt::{Dbt, DbtConfig};
 
 const GUESTS: [&str; 6] = ["sha256", "quicksort", "sieve", "crc32", "matmul", "nbody"];
@@ -83,33 +86,6 @@ fn dbt(image: &[u8]) -> board::Run {
         let stop = cpu.stop_handle();
         (cpu, stop)
     })
-}
-
-fn fastest<T>(runs: usize, mut f: impl FnMut() -> (T, Duration)) -> (T, Duration) {
-    let mut best = Fastest::new();
-    for _ in 0..runs.max(1) {
-        best.add(f());
-    }
-    best.best()
-}
-
-/// The fastest of runs added one by one.
-struct Fastest<T>(Option<(T, Duration)>);
-
-impl<T> Fastest<T> {
-    fn new() -> Fastest<T> {
-        Fastest(None)
-    }
-
-    fn add(&mut self, (run, wall): (T, Duration)) {
-        if self.0.as_ref().is_none_or(|(_, best)| wall < *best) {
-            self.0 = Some((run, wall));
-        }
-    }
-
-    fn best(self) -> (T, Duration) {
-        self.0.expect("at least one run")
-    }
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
