@@ -348,7 +348,7 @@ fn store_spans(va: u64, width: u8) -> [(u64, u64); 2] {
 /// outside, which is asynchronous anyway, is seen up to this many instructions later.
 /// Unoptimised, the handlers' tail calls are real calls and a run nests a frame per
 /// instruction: debug builds look after every block, which keeps the nesting to one block.
-const CHECK_INTERVAL: u64 = if cfg!(debug_assertions) { 0 } else { 1024 };
+const CHECK_INTERVAL: u64 = if cfg!(debug_assertions) { 0 } else { 8192 };
 
 /// The longest block, in instructions.
 const MAX_BLOCK: usize = 256;
