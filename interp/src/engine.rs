@@ -9,8 +9,8 @@ use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
 use crate::exec::{
-    ends_block, execute, fuse, DataModes, Decoded, Env, Flow, RamView, CODE_END, CODE_JUMPED,
-    CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW,
+    ends_block, execute, fuse, fuse_triple, DataModes, Decoded, Env, Flow, RamView, CODE_END,
+    CODE_JUMPED, CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW,
 };
 use crate::hart::Hart;
 use crate::jump_cache::Block;
@@ -576,10 +576,18 @@ impl<B: Bus> Interpreter<B> {
             }
         }
         // Pairs that fuse run under one handler (see `exec::fuse`); the second keeps its own.
+        // A triple (two instructions and a branch, `exec::fuse_triple`) takes the place of the
+        // pair it starts with.
         for k in 1..insts.len() {
-            let second_off = u64::from(insts[k].pc_off);
-            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &insts[k].inst, second_off) {
+            let (last, off) = (insts[k].inst, u64::from(insts[k].pc_off));
+            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &last, off) {
                 insts[k - 1].exec = h;
+            }
+            if k >= 2 {
+                let (first, second) = (&insts[k - 2].inst, &insts[k - 1].inst);
+                if let Some(h) = fuse_triple::<B>(first, second, &last, off) {
+                    insts[k - 2].exec = h;
+                }
             }
         }
         let block: Block<B> = insts.drain(..).collect();

@@ -21,17 +21,17 @@ use crate::hart::Hart;
 
 /// One half of a pair: `fast` does the common case (and says so) or nothing; `slow` does the
 /// instruction out of line, as its handler would.
-trait Step<B> {
+pub(super) trait Step<B> {
     fn fast(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> bool;
     fn slow(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> Outcome;
 }
 
 /// An integer operation (never out of line).
-struct Alu<const OP: u16, const IMM: bool>;
+pub(super) struct Alu<const OP: u16, const IMM: bool>;
 /// A load.
-struct Load<const W: Width, const SIGNED: bool>;
+pub(super) struct Load<const W: Width, const SIGNED: bool>;
 /// A store.
-struct Store<const W: Width>;
+pub(super) struct Store<const W: Width>;
 
 impl<B: Bus, const OP: u16, const IMM: bool> Step<B> for Alu<OP, IMM> {
     #[inline(always)]
@@ -104,30 +104,64 @@ fn pair_branch<B: Bus, S1: Step<B>, const OP: u16, const BACK: bool>(
     if !S1::fast(hart, env, d) {
         return slow(hart, env, d, rest, S1::slow);
     }
-    let Some((d2, rest2)) = rest.split_first() else {
+    then_branch::<B, OP, BACK>(hart, env, rest)
+}
+
+/// After a fused instruction that completed, followed by `rest`: the branch of `OP` that is
+/// `rest`'s first instruction (`BACK` when to its block's start), then on as its handler would.
+#[inline(always)]
+pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    rest: &[Decoded<B>],
+) -> Ended {
+    let Some((d, after)) = rest.split_first() else {
         return Outcome::code(CODE_RAN_OUT).after(rest);
     };
     if BACK {
         // The target is the block's start, which the pc holds (see `handlers::branch_back`).
-        return if taken::<OP>(hart.x[d2.rs1.get()], hart.x[d2.rs2.get()]) {
-            rerun(hart, env, rest2)
+        return if taken::<OP>(hart.x[d.rs1.get()], hart.x[d.rs2.get()]) {
+            rerun(hart, env, after)
         } else {
-            run_on(hart, env, rest2)
+            run_on(hart, env, after)
         };
     }
-    let out = branch::<B, OP>(hart, env, d2);
+    let out = branch::<B, OP>(hart, env, d);
     if out.code == CODE_NEXT {
-        run_on(hart, env, rest2)
+        run_on(hart, env, after)
     } else if out.code == CODE_JUMPED {
-        chain(hart, env, rest2)
+        chain(hart, env, after)
     } else {
-        out.after(rest2)
+        out.after(after)
     }
 }
 
+/// `$f::<$t.., OP, BACK>` as a [`Handler`] for branch opcode `$op` (`$back` when it goes to
+/// its block's start); `None` for anything but a branch.
+macro_rules! by_branch {
+    ($op:expr, $back:expr, $f:ident::<$($t:ty),*>) => {
+        match ($op, $back) {
+            (Op::Beq, true) => Some($f::<$($t),*, { Op::Beq as u16 }, true> as Handler<B>),
+            (Op::Bne, true) => Some($f::<$($t),*, { Op::Bne as u16 }, true> as Handler<B>),
+            (Op::Blt, true) => Some($f::<$($t),*, { Op::Blt as u16 }, true> as Handler<B>),
+            (Op::Bge, true) => Some($f::<$($t),*, { Op::Bge as u16 }, true> as Handler<B>),
+            (Op::Bltu, true) => Some($f::<$($t),*, { Op::Bltu as u16 }, true> as Handler<B>),
+            (Op::Bgeu, true) => Some($f::<$($t),*, { Op::Bgeu as u16 }, true> as Handler<B>),
+            (Op::Beq, false) => Some($f::<$($t),*, { Op::Beq as u16 }, false> as Handler<B>),
+            (Op::Bne, false) => Some($f::<$($t),*, { Op::Bne as u16 }, false> as Handler<B>),
+            (Op::Blt, false) => Some($f::<$($t),*, { Op::Blt as u16 }, false> as Handler<B>),
+            (Op::Bge, false) => Some($f::<$($t),*, { Op::Bge as u16 }, false> as Handler<B>),
+            (Op::Bltu, false) => Some($f::<$($t),*, { Op::Bltu as u16 }, false> as Handler<B>),
+            (Op::Bgeu, false) => Some($f::<$($t),*, { Op::Bgeu as u16 }, false> as Handler<B>),
+            _ => None,
+        }
+    };
+}
+pub(super) use by_branch;
+
 /// Whether `inst` writes a register other than `x0` (which the pairs' integer and load halves
 /// assume).
-fn writes_rd(inst: &Inst) -> bool {
+pub(super) fn writes_rd(inst: &Inst) -> bool {
     inst.rd.idx() != 0 || !matches!(inst.op.class(), Class::Alu | Class::Upper | Class::Load(..))
 }
 
@@ -185,22 +219,10 @@ pub(crate) fn fuse<B: Bus>(first: &Inst, second: &Inst, second_off: u64) -> Opti
 fn with_first<B: Bus, S1: Step<B>>(second: &Inst, back: bool) -> Option<Handler<B>> {
     macro_rules! seconds {
         ($($op:ident => $step:ty,)*) => {
-            Some(match second.op {
-                $(Op::$op => pair::<B, S1, $step> as Handler<B>,)*
-                Op::Beq if back => pair_branch::<B, S1, { Op::Beq as u16 }, true>,
-                Op::Bne if back => pair_branch::<B, S1, { Op::Bne as u16 }, true>,
-                Op::Blt if back => pair_branch::<B, S1, { Op::Blt as u16 }, true>,
-                Op::Bge if back => pair_branch::<B, S1, { Op::Bge as u16 }, true>,
-                Op::Bltu if back => pair_branch::<B, S1, { Op::Bltu as u16 }, true>,
-                Op::Bgeu if back => pair_branch::<B, S1, { Op::Bgeu as u16 }, true>,
-                Op::Beq => pair_branch::<B, S1, { Op::Beq as u16 }, false>,
-                Op::Bne => pair_branch::<B, S1, { Op::Bne as u16 }, false>,
-                Op::Blt => pair_branch::<B, S1, { Op::Blt as u16 }, false>,
-                Op::Bge => pair_branch::<B, S1, { Op::Bge as u16 }, false>,
-                Op::Bltu => pair_branch::<B, S1, { Op::Bltu as u16 }, false>,
-                Op::Bgeu => pair_branch::<B, S1, { Op::Bgeu as u16 }, false>,
-                _ => return None,
-            })
+            match second.op {
+                $(Op::$op => Some(pair::<B, S1, $step> as Handler<B>),)*
+                op => by_branch!(op, back, pair_branch::<B, S1>),
+            }
         };
     }
     fusing_steps!(seconds)

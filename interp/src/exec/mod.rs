@@ -13,6 +13,7 @@ mod handlers;
 mod mem;
 mod outcome;
 mod system;
+mod triple;
 
 pub(crate) use mem::size_of;
 
@@ -23,6 +24,7 @@ pub(crate) use fast_mem::NO_PHYS;
 pub(crate) use fused::fuse;
 pub(crate) use handlers::ends_block;
 pub(crate) use outcome::{CODE_END, CODE_JUMPED, CODE_RAN_OUT, CODE_STORED, CODE_STORED_SLOW};
+pub(crate) use triple::fuse_triple;
 
 use ospite_isa::{Class, Fmt, Inst};
 use ospite_mmu::Bus;

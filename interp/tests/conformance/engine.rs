@@ -129,6 +129,45 @@ fn fused_pair_faulting_in_its_first_half_runs_nothing_of_its_second() {
 }
 
 #[test]
+fn fused_triple_faulting_in_its_second_instruction_keeps_its_first_and_skips_its_branch() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1)
+        .s(Op::Sw, A0, ZERO, 16)
+        .b(Op::Bne, A0, ZERO, 8)
+        .i(Op::Addi, A0, A0, 1);
+    let cpu = run(&p);
+    assert_eq!(
+        (mtrap(&cpu), x(&cpu, A0), cpu.hart().instret()),
+        ((7, RAM + 4, 16), 1, 1)
+    );
+}
+
+#[test]
+fn budget_ending_inside_a_fused_triple_stops_before_its_branch() {
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, A0, 1)
+        .i(Op::Addi, A1, A1, 1)
+        .b(Op::Bne, A0, ZERO, -8);
+    let mut cpu = machine(&p);
+    // The first run builds the whole block (a block is never longer than its run's budget).
+    assert_eq!(cpu.run(3), StopReason::BudgetSpent);
+    assert_eq!(cpu.run(2), StopReason::BudgetSpent);
+    let stopped = (cpu.hart().pc(), cpu.hart().instret());
+    assert_eq!(cpu.run(1), StopReason::BudgetSpent);
+    assert_eq!(cpu.run(4), StopReason::BudgetSpent);
+    assert_eq!(
+        (
+            stopped,
+            x(&cpu, A0),
+            x(&cpu, A1),
+            cpu.hart().pc(),
+            cpu.hart().instret()
+        ),
+        ((RAM + 8, 5), 4, 3, RAM + 4, 10)
+    );
+}
+
+#[test]
 fn budget_ending_inside_a_fused_pair_stops_after_its_first_half() {
     let mut p = Asm::new();
     p.i(Op::Addi, A0, A0, 1)
