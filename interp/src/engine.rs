@@ -94,6 +94,8 @@ pub struct Interpreter<B: Bus> {
     /// A physical address in the RAM region that code was last fetched from, where loads and
     /// stores most likely go too (see `exec::RamView`).
     ram_hint: Option<u64>,
+    /// The number of the last run of blocks (see `exec::Env::run`).
+    runs: u64,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -110,6 +112,7 @@ impl<B: Bus> Interpreter<B> {
             block_scratch: Vec::new(),
             data_modes: None,
             ram_hint: None,
+            runs: 0,
         }
     }
 
@@ -729,9 +732,11 @@ impl<B: Bus> Interpreter<B> {
             true => first.len() as u64,
             false => left.min(unchecked.max(first.len() as u64)),
         };
+        self.runs += 1;
         let env = Env {
             bus,
             modes,
+            run: self.runs,
             jumps: &cache.jumps,
             left: Cell::new(left),
             fresh,

@@ -9,6 +9,7 @@
 use ospite_isa::{Class, Inst, Op};
 
 use super::handlers::{resolve, Handler};
+use super::memo::Memo;
 
 /// One instruction of a block.
 pub(crate) struct Decoded<B> {
@@ -30,6 +31,8 @@ pub(crate) struct Decoded<B> {
     pub offset: i32,
     /// The instruction, for the generic handler, system instructions and the store check.
     pub inst: Inst,
+    /// For a load or store, the page its last access went to (see [`Memo`]).
+    pub memo: Memo,
 }
 
 impl<B: ospite_mmu::Bus> Decoded<B> {
@@ -53,6 +56,7 @@ impl<B: ospite_mmu::Bus> Decoded<B> {
             width,
             offset,
             inst,
+            memo: Memo::default(),
         }
     }
 

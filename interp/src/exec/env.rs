@@ -28,6 +28,9 @@ pub(crate) struct Env<'a, B> {
     /// The run began with a block just built: that run is its decode (which the decode
     /// cache's hit count leaves out), and it goes into no other block.
     pub fresh: bool,
+    /// This run's number, for the page memos of loads and stores (see `exec::memo`): never
+    /// 0, and a new one for each run.
+    pub run: u64,
     /// The block running now, whose index an outcome gives.
     pub block: Cell<&'a [Decoded<B>]>,
     /// The RAM region that loads and stores most likely hit (the one holding the code), so

@@ -13,6 +13,7 @@
 use ospite_mmu::tlb::{FAST_ENTRIES, TLB_FLAGS, TLB_WATCHED};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, TlbMode, VirtAddr, PAGE_SHIFT, PAGE_SIZE};
 
+use super::decoded::Decoded;
 use super::env::Env;
 use super::outcome::Outcome;
 use crate::hart::Hart;
@@ -32,66 +33,101 @@ fn fast_phys(hart: &Hart, mode: TlbMode, access: AccessType, va: u64, bytes: u64
     (e.tag & TLB_FLAGS == 0).then_some(e.phys | off)
 }
 
-/// The offset in the block's RAM view ([`Env::ram`]) of an access of `bytes` bytes at
-/// virtual address `va` that is aligned and hits the fast table without slow-path flags: the
-/// translated code's hit test, where the alignment bits in the mask make a misaligned access
-/// miss. The RAM access checks that the offset is in the view.
+/// The page memo's tag of an access of `bytes` bytes at `va`: its page and alignment bits, as
+/// in the translated code's TLB hit test (where they make a misaligned access miss).
 #[inline(always)]
-fn fast_offset<B>(
+fn tag(va: u64, bytes: u64) -> u64 {
+    va & (!(PAGE_SIZE - 1) | (bytes - 1))
+}
+
+/// The offset in the block's RAM view ([`Env::ram`]) of an aligned access of `bytes` bytes at
+/// virtual address `va` by instruction `d` that hits the fast table of `mode` and `access`
+/// without slow-path flags (the same facts as a hit in `d`'s page memo, which it makes). The
+/// RAM access checks that the offset is in the view.
+#[inline(always)]
+fn tlb_offset<B>(
     hart: &Hart,
     env: &Env<'_, B>,
+    d: &Decoded<B>,
     mode: TlbMode,
     access: AccessType,
     va: u64,
     bytes: u64,
 ) -> Option<u64> {
+    let tag = tag(va, bytes);
     let table = hart.mmu.tlb().fast_table(mode, access);
     let e = &table[(va >> PAGE_SHIFT) as usize & (FAST_ENTRIES - 1)];
-    if e.tag != va & (!(PAGE_SIZE - 1) | (bytes - 1)) {
+    if e.tag != tag {
         return None;
     }
-    Some(e.phys.wrapping_sub(env.ram.base) | (va & (PAGE_SIZE - 1)))
+    let off = e.phys.wrapping_sub(env.ram.base) | (va & (PAGE_SIZE - 1));
+    d.memo.remember(env.run, tag, va, off);
+    Some(off)
 }
 
-/// An aligned load of `size` bytes at virtual address `va` (zero-extended) that hits the fast
-/// table in the block's RAM view: nothing out of line, so a handler whose fast path is this
-/// needs no frame. `None` when it does not hit (nothing was done).
+/// An aligned load of `size` bytes at virtual address `va` by `d` (zero-extended) that hits
+/// `d`'s page memo: nothing out of line, so that a handler whose fast path is this keeps no
+/// frame. `None` when it does not hit (nothing was done).
 #[inline(always)]
-pub(crate) fn try_load<B>(hart: &Hart, env: &Env<'_, B>, va: u64, size: AccessSize) -> Option<u64> {
-    let off = fast_offset(
-        hart,
-        env,
-        env.modes.load,
-        AccessType::Load,
-        va,
-        size.bytes(),
-    )?;
+pub(crate) fn try_load<B>(
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    va: u64,
+    size: AccessSize,
+) -> Option<u64> {
+    let off = d.memo.offset(env.run, tag(va, size.bytes()), va)?;
     env.ram.slices.load(off, size)
 }
 
-/// An aligned store of the low `size` bytes of `value` at virtual address `va` that hits the
-/// fast table in the block's RAM view (see [`try_load`]). A hit without flags says that the
-/// page is marked dirty and holds no cached code (the engine watches every page it caches,
-/// or has it marked as code). `false` when it does not hit (nothing was done).
+/// [`try_load`] through the TLB's fast table (when the memo missed): a hit in the block's RAM
+/// view, which `d`'s memo then remembers.
 #[inline(always)]
-pub(crate) fn try_store<B>(
+pub(crate) fn try_load_tlb<B>(
     hart: &Hart,
     env: &Env<'_, B>,
+    d: &Decoded<B>,
+    va: u64,
+    size: AccessSize,
+) -> Option<u64> {
+    let mode = env.modes.load;
+    let off = tlb_offset(hart, env, d, mode, AccessType::Load, va, size.bytes())?;
+    env.ram.slices.load(off, size)
+}
+
+/// An aligned store of the low `size` bytes of `value` at virtual address `va` by `d` that
+/// hits `d`'s page memo (see [`try_load`]). The memo stands for a store-table hit without
+/// flags, which says that the page is marked dirty and holds no cached code (the engine
+/// watches every page it caches, or has it marked as code). `false` when it does not hit
+/// (nothing was done).
+#[inline(always)]
+pub(crate) fn try_store<B>(
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
     va: u64,
     size: AccessSize,
     value: u64,
 ) -> bool {
-    let Some(off) = fast_offset(
-        hart,
-        env,
-        env.modes.store,
-        AccessType::Store,
-        va,
-        size.bytes(),
-    ) else {
-        return false;
-    };
-    env.ram.slices.store_to_dirty(off, size, value)
+    match d.memo.offset(env.run, tag(va, size.bytes()), va) {
+        Some(off) => env.ram.slices.store_to_dirty(off, size, value),
+        None => false,
+    }
+}
+
+/// [`try_store`] through the TLB's fast table (see [`try_load_tlb`]).
+#[inline(always)]
+pub(crate) fn try_store_tlb<B>(
+    hart: &Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+    va: u64,
+    size: AccessSize,
+    value: u64,
+) -> bool {
+    let mode = env.modes.store;
+    match tlb_offset(hart, env, d, mode, AccessType::Store, va, size.bytes()) {
+        Some(off) => env.ram.slices.store_to_dirty(off, size, value),
+        None => false,
+    }
 }
 
 /// Loads `size` bytes at virtual address `va` (zero-extended): [`Outcome::NEXT`] with the

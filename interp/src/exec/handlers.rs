@@ -411,7 +411,10 @@ pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     d: &Decoded<B>,
 ) -> Outcome {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    let out = fast_mem::load(hart, env, va, size_of(W));
+    let out = match fast_mem::try_load_tlb(hart, env, d, va, size_of(W)) {
+        Some(v) => Outcome::value(v),
+        None => fast_mem::load(hart, env, va, size_of(W)),
+    };
     if out.code == CODE_NEXT {
         let v = out.value;
         set_x(hart, d.rd, if SIGNED { sext(v, W) } else { v });
@@ -427,10 +430,14 @@ pub(super) fn store<B: Bus, const W: Width>(
 ) -> Outcome {
     let base = x(hart, d.rs1);
     let va = base.wrapping_add(d.imm as u64);
-    fast_mem::store(hart, env, va, size_of(W), x(hart, d.rs2), base)
+    let value = x(hart, d.rs2);
+    if fast_mem::try_store_tlb(hart, env, d, va, size_of(W), value) {
+        return Outcome::NEXT;
+    }
+    fast_mem::store(hart, env, va, size_of(W), value, base)
 }
 
-/// [`load`] when it hits the fast table in the block's RAM view (aligned); else nothing.
+/// [`load`] when it hits the page memo (aligned, in the block's RAM view); else nothing.
 #[inline(always)]
 pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     hart: &mut Hart,
@@ -438,7 +445,7 @@ pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     d: &Decoded<B>,
 ) -> bool {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::try_load(hart, env, va, size_of(W)) {
+    match fast_mem::try_load(env, d, va, size_of(W)) {
         Some(v) => {
             set_x(hart, d.rd, if SIGNED { sext(v, W) } else { v });
             true
@@ -447,7 +454,7 @@ pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     }
 }
 
-/// [`store`] when it hits the fast table in the block's RAM view (aligned, in a page without
+/// [`store`] when it hits the page memo (aligned, in the block's RAM view, in a page without
 /// cached code); else nothing.
 #[inline(always)]
 pub(super) fn store_fast<B: Bus, const W: Width>(
@@ -456,7 +463,7 @@ pub(super) fn store_fast<B: Bus, const W: Width>(
     d: &Decoded<B>,
 ) -> bool {
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    fast_mem::try_store(hart, env, va, size_of(W), x(hart, d.rs2))
+    fast_mem::try_store(env, d, va, size_of(W), x(hart, d.rs2))
 }
 
 /// [`fp_load`] with FP on, when it hits as [`load_fast`]; else nothing.
@@ -466,7 +473,7 @@ fn fp_load_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &D
         return false;
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    match fast_mem::try_load(hart, env, va, size_of(W)) {
+    match fast_mem::try_load(env, d, va, size_of(W)) {
         Some(v) => {
             hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
             hart.set_fs_dirty();
@@ -487,7 +494,7 @@ fn fp_store_fast<B: Bus, const W: Width>(
         return false;
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    fast_mem::try_store(hart, env, va, size_of(W), hart.f[d.rs2.get()])
+    fast_mem::try_store(env, d, va, size_of(W), hart.f[d.rs2.get()])
 }
 
 /// `flw`/`fld` (see `mem::fp_load`); with FP off, the generic path raises the exception.
@@ -497,7 +504,10 @@ fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decode
         return generic(hart, env, d);
     }
     let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
-    let out = fast_mem::load(hart, env, va, size_of(W));
+    let out = match fast_mem::try_load_tlb(hart, env, d, va, size_of(W)) {
+        Some(v) => Outcome::value(v),
+        None => fast_mem::load(hart, env, va, size_of(W)),
+    };
     if out.code == CODE_NEXT {
         let v = out.value;
         hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
@@ -515,6 +525,9 @@ fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decod
     let base = x(hart, d.rs1);
     let va = base.wrapping_add(d.imm as u64);
     let v = hart.f[d.rs2.get()];
+    if fast_mem::try_store_tlb(hart, env, d, va, size_of(W), v) {
+        return Outcome::NEXT;
+    }
     fast_mem::store(hart, env, va, size_of(W), v, base)
 }
 

@@ -11,6 +11,7 @@ mod fp;
 mod fused;
 mod handlers;
 mod mem;
+mod memo;
 mod outcome;
 mod system;
 mod triple;

@@ -2,7 +2,7 @@
 
 use crate::asm::*;
 use ospite_interp::{Engine, StopReason};
-use ospite_isa::{Inst, Op, Reg};
+use ospite_isa::{Extensions, Inst, Op, Reg};
 
 #[test]
 fn budget_is_counted_in_instructions() {
@@ -104,6 +104,34 @@ fn own_store_to_cached_code_is_seen_after_the_harts_mmu_is_replaced() {
     *cpu.hart_mut().mmu_mut() = ospite_mmu::Mmu::new();
     assert_eq!(cpu.run(100), StopReason::Breakpoint);
     assert_eq!(x(&cpu, A1), 3);
+}
+
+#[test]
+fn store_remembered_before_its_page_held_code_still_sees_the_code() {
+    // The store in S first writes data in P's page, before P runs: its page memo (see
+    // `exec::memo`) then says the page holds no code. Once P runs and S patches it, the store
+    // must be seen, or P's old instruction runs again.
+    const S: u64 = RAM + 0x2000;
+    const P: u64 = RAM + 0x4000;
+    let mut patch = Inst::new(Op::Addi);
+    patch.rd = Reg::new(A0);
+    patch.imm = 2;
+    let mut main = Asm::new();
+    main.li(T2, S as i64).li(T0, (P + 8) as i64).li(T1, 0);
+    // S: data beside the code, twice (the first store fills the TLB, the second the memo).
+    main.i(Op::Jalr, RA, T2, 0).i(Op::Jalr, RA, T2, 0);
+    main.li(T0, P as i64).i(Op::Jalr, RA, T0, 0); // P: a0 = 1
+    main.li(T1, i64::from(patch.encode().unwrap() as i32));
+    main.i(Op::Jalr, RA, T2, 0); // S: the patch
+    main.i(Op::Jalr, RA, T0, 0); // P: a0 = 2
+    main.ebreak();
+    let mut s = Asm::new();
+    s.s(Op::Sw, T1, T0, 0).i(Op::Jalr, ZERO, RA, 0);
+    let mut p = Asm::new();
+    p.i(Op::Addi, A0, ZERO, 1).i(Op::Jalr, ZERO, RA, 0).word(0);
+    let mut cpu = machine_with(Extensions::ALL, &[(RAM, &main), (S, &s), (P, &p)]);
+    assert_eq!(cpu.run(1000), StopReason::Breakpoint);
+    assert_eq!(x(&cpu, A0), 2);
 }
 
 #[test]
