@@ -400,9 +400,11 @@ fn stores_to_code<B: Bus>(
     d: &Decoded<B>,
     base: u64,
 ) -> bool {
-    let va = base.wrapping_add(d.offset as i64 as u64);
+    let Some((va, width)) = store_target(&d.inst, base) else {
+        return false;
+    };
     let ctx = hart.translate_ctx();
-    store_spans(va, d.width).into_iter().any(|(at, len)| {
+    store_spans(va, width).into_iter().any(|(at, len)| {
         len != 0
             && hart
                 .mmu

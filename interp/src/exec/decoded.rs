@@ -15,8 +15,8 @@ use super::memo::Memo;
 pub(crate) struct Decoded<B> {
     /// The handler (for a system instruction, one that hands it to the engine).
     pub exec: Handler<B>,
-    /// The sign-extended immediate.
-    pub imm: i64,
+    /// The immediate (sign-extended to 64 bits where used: [`Decoded::imm`]).
+    pub imm32: i32,
     /// The byte offset of this instruction from the block's first.
     pub pc_off: u16,
     /// The byte offset of the next instruction from the block's first.
@@ -27,8 +27,6 @@ pub(crate) struct Decoded<B> {
     pub rs2: RegIdx,
     /// For a store, SC or AMO: the access width in bytes.
     pub width: u8,
-    /// For a store: the offset from `rs1` of the first byte written.
-    pub offset: i32,
     /// The instruction, for the generic handler, system instructions and the store check.
     pub inst: Inst,
     /// For a load or store, the page its last access went to (see [`Memo`]).
@@ -39,25 +37,29 @@ impl<B: ospite_mmu::Bus> Decoded<B> {
     /// `inst`, found `pc_off` bytes after the start of its block.
     pub(crate) fn new(inst: Inst, pc_off: u64) -> Decoded<B> {
         let exec = resolve::<B>(&inst, pc_off);
-        let (width, offset) = match inst.op.class() {
-            Class::Store(w) | Class::FpStore(w) => (w, inst.imm),
-            Class::StoreConditional(w) | Class::Amo(w) => (w, 0),
-            _ => (1, 0),
+        let width = match inst.op.class() {
+            Class::Store(w) | Class::FpStore(w) | Class::StoreConditional(w) | Class::Amo(w) => w,
+            _ => 1,
         };
         // Offsets inside one 4 KiB page fit 16 bits.
         Decoded {
             exec,
-            imm: i64::from(inst.imm),
+            imm32: inst.imm,
             pc_off: pc_off as u16,
             next_off: (pc_off + inst.size()) as u16,
             rd: RegIdx::of(inst.rd.idx()),
             rs1: RegIdx::of(inst.rs1.idx()),
             rs2: RegIdx::of(inst.rs2.idx()),
             width,
-            offset,
             inst,
             memo: Memo::default(),
         }
+    }
+
+    /// The sign-extended immediate.
+    #[inline(always)]
+    pub(crate) fn imm(&self) -> i64 {
+        i64::from(self.imm32)
     }
 
     /// Whether this is an `ebreak` (which stops the engine when debug breakpoints are on).
@@ -94,3 +96,6 @@ impl RegIdx {
         self as usize
     }
 }
+
+// 64 bytes: blocks are most of the interpreter's memory (some 20 MiB over a Linux boot).
+const _: () = assert!(core::mem::size_of::<Decoded<ospite_mmu::MemoryMap>>() == 64);

@@ -39,7 +39,7 @@ impl<B: Bus, const OP: u16, const IMM: bool> Step<B> for Alu<OP, IMM> {
         let op = const { Op::ALL[OP as usize] };
         let a = hart.x[d.rs1.get()];
         let b = if IMM {
-            d.imm as u64
+            d.imm() as u64
         } else {
             hart.x[d.rs2.get()]
         };

@@ -295,7 +295,7 @@ fn generic_store<B: Bus>(hart: &mut Hart, env: &Env<'_, B>, d: &Decoded<B>) -> O
 #[inline(always)]
 fn alu_imm<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     let op = const { Op::ALL[OP as usize] };
-    let v = alu(op, x(hart, d.rs1), d.imm as u64).unwrap_or(0);
+    let v = alu(op, x(hart, d.rs1), d.imm() as u64).unwrap_or(0);
     set_x(hart, d.rd, v);
     Outcome::NEXT
 }
@@ -310,13 +310,13 @@ fn alu_reg<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B
 
 #[inline(always)]
 fn lui<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    set_x(hart, d.rd, d.imm as u64);
+    set_x(hart, d.rd, d.imm() as u64);
     Outcome::NEXT
 }
 
 #[inline(always)]
 fn auipc<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    let v = pc(hart, d).wrapping_add(d.imm as u64);
+    let v = pc(hart, d).wrapping_add(d.imm() as u64);
     set_x(hart, d.rd, v);
     Outcome::NEXT
 }
@@ -356,7 +356,7 @@ pub(super) fn branch<B: Bus, const OP: u16>(
         // The block goes on past a branch not taken (and sets the pc if it ends here).
         return Outcome::NEXT;
     }
-    let target = pc(hart, d).wrapping_add(d.imm as u64);
+    let target = pc(hart, d).wrapping_add(d.imm() as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
         hart.pc = target;
@@ -378,7 +378,7 @@ fn branch_back<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decod
 
 #[inline(always)]
 fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    let target = pc(hart, d).wrapping_add(d.imm as u64);
+    let target = pc(hart, d).wrapping_add(d.imm() as u64);
     let checked = check_target(hart, target);
     if checked.is_ok() {
         hart.set_xi(d.rd.get(), next(hart, d));
@@ -389,7 +389,7 @@ fn jal<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
 
 #[inline(always)]
 fn jalr<B: Bus>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
-    let target = x(hart, d.rs1).wrapping_add(d.imm as u64) & !1;
+    let target = x(hart, d.rs1).wrapping_add(d.imm() as u64) & !1;
     let checked = check_target(hart, target);
     if checked.is_ok() {
         hart.set_xi(d.rd.get(), next(hart, d));
@@ -410,7 +410,7 @@ pub(super) fn load<B: Bus, const W: Width, const SIGNED: bool>(
     env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> Outcome {
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     let out = match fast_mem::try_load_tlb(hart, env, d, va, size_of(W)) {
         Some(v) => Outcome::value(v),
         None => fast_mem::load(hart, env, va, size_of(W)),
@@ -429,7 +429,7 @@ pub(super) fn store<B: Bus, const W: Width>(
     d: &Decoded<B>,
 ) -> Outcome {
     let base = x(hart, d.rs1);
-    let va = base.wrapping_add(d.imm as u64);
+    let va = base.wrapping_add(d.imm() as u64);
     let value = x(hart, d.rs2);
     if fast_mem::try_store_tlb(hart, env, d, va, size_of(W), value) {
         return Outcome::NEXT;
@@ -444,7 +444,7 @@ pub(super) fn load_fast<B: Bus, const W: Width, const SIGNED: bool>(
     env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> bool {
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     match fast_mem::try_load(env, d, va, size_of(W)) {
         Some(v) => {
             set_x(hart, d.rd, if SIGNED { sext(v, W) } else { v });
@@ -462,7 +462,7 @@ pub(super) fn store_fast<B: Bus, const W: Width>(
     env: &Env<'_, B>,
     d: &Decoded<B>,
 ) -> bool {
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     fast_mem::try_store(env, d, va, size_of(W), x(hart, d.rs2))
 }
 
@@ -472,7 +472,7 @@ fn fp_load_fast<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &D
     if !fp::is_enabled(hart, &d.inst) {
         return false;
     }
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     match fast_mem::try_load(env, d, va, size_of(W)) {
         Some(v) => {
             hart.f[d.rd.get()] = if W == 4 { fp::nan_box(v as u32) } else { v };
@@ -493,7 +493,7 @@ fn fp_store_fast<B: Bus, const W: Width>(
     if !fp::is_enabled(hart, &d.inst) {
         return false;
     }
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     fast_mem::try_store(env, d, va, size_of(W), hart.f[d.rs2.get()])
 }
 
@@ -503,7 +503,7 @@ fn fp_load<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decode
     if !fp::is_enabled(hart, &d.inst) {
         return generic(hart, env, d);
     }
-    let va = x(hart, d.rs1).wrapping_add(d.imm as u64);
+    let va = x(hart, d.rs1).wrapping_add(d.imm() as u64);
     let out = match fast_mem::try_load_tlb(hart, env, d, va, size_of(W)) {
         Some(v) => Outcome::value(v),
         None => fast_mem::load(hart, env, va, size_of(W)),
@@ -523,7 +523,7 @@ fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decod
         return generic_store(hart, env, d);
     }
     let base = x(hart, d.rs1);
-    let va = base.wrapping_add(d.imm as u64);
+    let va = base.wrapping_add(d.imm() as u64);
     let v = hart.f[d.rs2.get()];
     if fast_mem::try_store_tlb(hart, env, d, va, size_of(W), v) {
         return Outcome::NEXT;
