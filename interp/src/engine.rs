@@ -716,8 +716,8 @@ impl<B: Bus> Interpreter<B> {
     /// the blocks its jumps lead to that the jump cache holds and that fit whole in the budget
     /// and in the `unchecked` instructions left before the next look at stop requests and
     /// interrupts (see [`CHECK_INTERVAL`]), unless it is `fresh` (just built: that run is its
-    /// decode, which the hit count leaves out). Returns the instructions attempted (a faulting one counts, a breakpoint does not)
-    /// and how it ended.
+    /// decode, which the hit count leaves out). Returns the instructions attempted (a faulting
+    /// one counts, a breakpoint does not) and how it ended.
     /// The pc stays at the running block's start (see `exec::Decoded`) and is set here when
     /// the run ends, unless a jump set it.
     #[inline(always)]

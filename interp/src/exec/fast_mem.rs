@@ -1,14 +1,16 @@
-//! Loads and stores of the block loop: a hit in the TLB's fast table in RAM goes straight to
-//! RAM ([`Bus::ram_offset`], inlined), the rest through [`ospite_mmu::Mmu`] as a single step
-//! does.
+//! Loads and stores of the block loop, in three ways, each tried when the one before misses:
+//! the instruction's page memo (see `memo`), in line in the handler; the TLB's fast table,
+//! out of line, which makes the memo; the bus ([`Bus::ram_offset`]) after a fast-table hit, and
+//! the rest through [`ospite_mmu::Mmu`] as a single step does.
 //!
 //! The regimes come from the block's [`Env`], worked out (and the TLB brought to the context)
 //! once per translation context. A hit needs an entry without slow-path flags (so RAM, and for
-//! stores a dirty page that holds no translated code) and an access inside one page; that is
-//! exactly when `Mmu::load` and `Mmu::store` would translate through the same entry and make
-//! one bus access, so the result is the same. Anything else (a miss, a device, a bus fault)
-//! goes through the MMU, which translates again and raises the fault a single step would.
-//! Only the TLB's hit counter misses these hits, as it misses the hits of translated code.
+//! stores a dirty page that holds no cached code, which the engine has the TLB watch) and an
+//! aligned access; that is exactly when `Mmu::load` and `Mmu::store` would translate through
+//! the same entry and make one bus access, so the result is the same. Anything else (a miss, a
+//! device, a bus fault) goes through the MMU, which translates again and raises the fault a
+//! single step would. Only the TLB's hit counter misses these hits, as it misses the hits of
+//! translated code.
 
 use ospite_mmu::tlb::{FAST_ENTRIES, TLB_FLAGS, TLB_WATCHED};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, TlbMode, VirtAddr, PAGE_SHIFT, PAGE_SIZE};

@@ -15,8 +15,9 @@
 //! with no return to a loop in between. Only a handler whose instruction stops the run (a
 //! jump taken, a fault, a store that may have written code or a device, a system instruction,
 //! the end of the block as run) returns, with an [`Outcome`] that says what happened and at
-//! which instruction. Each handler is a small semantic function (instruction in, [`Outcome`]
-//! out, [`Outcome::NEXT`] to carry on) wrapped by `threaded!`.
+//! which instruction (as an [`Ended`], which keeps the calls jumps). Each handler is a small
+//! semantic function (instruction in, [`Outcome`] out, [`Outcome::NEXT`] to carry on) wrapped
+//! by `threaded!`.
 
 use ospite_isa::{Class, Fmt, Inst, Op, Width};
 use ospite_mmu::Bus;
