@@ -118,7 +118,7 @@ pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
     let Some((d, after)) = rest.split_first() else {
         return Outcome::code(CODE_RAN_OUT).after(rest);
     };
-    if BACK {
+    if BACK && hart.pc & 3 == 0 {
         // The target is the block's start, which the pc holds (see `handlers::branch_back`).
         return if taken::<OP>(hart.x[d.rs1.get()], hart.x[d.rs2.get()]) {
             rerun(hart, env, after)
@@ -130,7 +130,11 @@ pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
     if out.code == CODE_NEXT {
         run_on(hart, env, after)
     } else if out.code == CODE_JUMPED {
-        chain(hart, env, after)
+        if BACK {
+            rerun(hart, env, after)
+        } else {
+            chain(hart, env, after)
+        }
     } else {
         out.after(after)
     }

@@ -366,10 +366,23 @@ pub(super) fn branch<B: Bus, const OP: u16>(
 }
 
 /// A branch back to its block's start (the pc, while the block runs), when taken: the block
-/// runs again ([`rerun`]), with no jump-cache lookup. The pc already holds the target, whose
-/// alignment was good when the block was entered.
+/// runs again ([`rerun`]), with no jump-cache lookup. The pc already holds the target; only a
+/// start that is not 4-byte aligned (reached by a trap handler stepping over a 2-byte parcel
+/// with C off) needs the full branch's check.
 #[inline(always)]
-fn branch_back<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
+fn branch_back<B: Bus, const OP: u16>(
+    hart: &mut Hart,
+    env: &Env<'_, B>,
+    d: &Decoded<B>,
+) -> Outcome {
+    if hart.pc & 3 != 0 {
+        let out = branch::<B, OP>(hart, env, d);
+        return if out.code == CODE_JUMPED {
+            Outcome::code(CODE_LOOPED)
+        } else {
+            out
+        };
+    }
     if taken::<OP>(x(hart, d.rs1), x(hart, d.rs2)) {
         Outcome::code(CODE_LOOPED)
     } else {

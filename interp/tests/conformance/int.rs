@@ -2,7 +2,7 @@
 
 use crate::asm::*;
 use ospite_interp::Engine;
-use ospite_isa::{decode, Ext, Extensions, Op};
+use ospite_isa::{decode, Ext, Extensions, Op, XReg};
 
 #[test]
 fn add_sub_wrap_around() {
@@ -288,6 +288,30 @@ fn jump_to_half_word_without_c_is_misaligned() {
     assert_eq!(cpu.run(100), ospite_interp::StopReason::Breakpoint);
     assert_eq!(mtrap(&cpu), (0, RAM, RAM + 6));
     assert_eq!(x(&cpu, RA), 0);
+}
+
+#[test]
+fn taken_branch_back_to_a_half_word_block_start_without_c_is_misaligned() {
+    // A block may start on a half word without C (a trap handler stepping over a 2-byte
+    // parcel, a debugger): a branch back to that start jumps to a misaligned address, alone
+    // or fused with the instruction before it.
+    let mut alone = Asm::new();
+    alone.b(Op::Bne, A0, ZERO, 0);
+    let mut fused = Asm::new();
+    fused.i(Op::Addi, A1, A1, 1).b(Op::Bne, A0, ZERO, -4);
+    let start = RAM + 2;
+    let trapped = [alone, fused].map(|p| {
+        let mut cpu = machine_with(Extensions::ALL.without(Ext::C), &[(start, &p)]);
+        let h = cpu.hart_mut();
+        h.set_x(XReg::new(A0), 1);
+        h.set_pc(start);
+        assert_eq!(cpu.run(100), ospite_interp::StopReason::Breakpoint);
+        (mtrap(&cpu), x(&cpu, A1))
+    });
+    assert_eq!(
+        trapped,
+        [((0, start, start), 0), ((0, start + 4, start), 1)]
+    );
 }
 
 #[test]
