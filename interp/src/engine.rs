@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ospite_isa::{decode, Class, Inst, Op};
+use ospite_isa::{decode, Class, Ext, Inst, Op};
 use ospite_mmu::{AccessSize, AccessType, Bus, PhysAddr, VirtAddr, PAGE_SIZE};
 
 use crate::cache::{CacheStats, DecodeCache, DecodeCacheLimit};
@@ -551,6 +551,10 @@ impl<B: Bus> Interpreter<B> {
         let ext = self.hart.config.extensions;
         let base = self.cache.ppn(i) << 12;
         let mut off = (slot as u64) << 1;
+        // Without C, a block that starts on a half word (after a trap handler stepped over a
+        // 2-byte parcel) branches back to a misaligned address, which traps: its branches
+        // back take the full branch handlers. (`misa` is read-only: C stays as configured.)
+        let back_ok = off & 3 == 0 || ext.has(Ext::C);
         let mut insts = std::mem::take(&mut self.block_scratch);
         // No longer than the budget: a translator interprets a few instructions at a time,
         // entering mid-run, and blocks to the run's end from each entry overlapped (18 MiB of
@@ -574,7 +578,7 @@ impl<B: Bus> Interpreter<B> {
                     inst
                 }
             };
-            insts.push(Decoded::new(inst, off - (slot as u64) * 2));
+            insts.push(Decoded::new(inst, off - (slot as u64) * 2, back_ok));
             off += inst.size();
             if ends_block(inst.op) {
                 break;
@@ -585,12 +589,12 @@ impl<B: Bus> Interpreter<B> {
         // pair it starts with.
         for k in 1..insts.len() {
             let (last, off) = (insts[k].inst, u64::from(insts[k].pc_off));
-            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &last, off) {
+            if let Some(h) = fuse::<B>(&insts[k - 1].inst, &last, off, back_ok) {
                 insts[k - 1].exec = h;
             }
             if k >= 2 {
                 let (first, second) = (&insts[k - 2].inst, &insts[k - 1].inst);
-                if let Some(h) = fuse_triple::<B>(first, second, &last, off) {
+                if let Some(h) = fuse_triple::<B>(first, second, &last, off, back_ok) {
                     insts[k - 2].exec = h;
                 }
             }

@@ -34,9 +34,10 @@ pub(crate) struct Decoded<B> {
 }
 
 impl<B: ospite_mmu::Bus> Decoded<B> {
-    /// `inst`, found `pc_off` bytes after the start of its block.
-    pub(crate) fn new(inst: Inst, pc_off: u64) -> Decoded<B> {
-        let exec = resolve::<B>(&inst, pc_off);
+    /// `inst`, found `pc_off` bytes after the start of its block, where a branch back to
+    /// the start may skip the target's check when `back_ok` (see `handlers::goes_back`).
+    pub(crate) fn new(inst: Inst, pc_off: u64, back_ok: bool) -> Decoded<B> {
+        let exec = resolve::<B>(&inst, pc_off, back_ok);
         let width = match inst.op.class() {
             Class::Store(w) | Class::FpStore(w) | Class::StoreConditional(w) | Class::Amo(w) => w,
             _ => 1,

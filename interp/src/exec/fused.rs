@@ -14,7 +14,8 @@ use super::alu;
 use super::decoded::Decoded;
 use super::env::Env;
 use super::handlers::{
-    branch, chain, load, load_fast, rerun, run_on, slow, store, store_fast, taken, Handler,
+    branch, chain, goes_back, load, load_fast, rerun, run_on, slow, store, store_fast, taken,
+    Handler,
 };
 use super::outcome::{Ended, Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
 use crate::hart::Hart;
@@ -118,7 +119,7 @@ pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
     let Some((d, after)) = rest.split_first() else {
         return Outcome::code(CODE_RAN_OUT).after(rest);
     };
-    if BACK && hart.pc & 3 == 0 {
+    if BACK {
         // The target is the block's start, which the pc holds (see `handlers::branch_back`).
         return if taken::<OP>(hart.x[d.rs1.get()], hart.x[d.rs2.get()]) {
             rerun(hart, env, after)
@@ -130,11 +131,7 @@ pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
     if out.code == CODE_NEXT {
         run_on(hart, env, after)
     } else if out.code == CODE_JUMPED {
-        if BACK {
-            rerun(hart, env, after)
-        } else {
-            chain(hart, env, after)
-        }
+        chain(hart, env, after)
     } else {
         out.after(after)
     }
@@ -200,13 +197,18 @@ macro_rules! fusing_steps {
     };
 }
 
-/// The handler of the pair `first`, `second` (at `second_off` bytes from its block's start),
-/// if they fuse.
-pub(crate) fn fuse<B: Bus>(first: &Inst, second: &Inst, second_off: u64) -> Option<Handler<B>> {
+/// The handler of the pair `first`, `second` (at `second_off` bytes from the start of its block;
+/// `back_ok` as for `handlers::goes_back`), if they fuse.
+pub(crate) fn fuse<B: Bus>(
+    first: &Inst,
+    second: &Inst,
+    second_off: u64,
+    back_ok: bool,
+) -> Option<Handler<B>> {
     if !writes_rd(first) || !writes_rd(second) {
         return None;
     }
-    let back = i64::from(second.imm) == -(second_off as i64);
+    let back = goes_back(second, second_off, back_ok);
     macro_rules! firsts {
         ($($op:ident => $step:ty,)*) => {
             match first.op {

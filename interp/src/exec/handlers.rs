@@ -366,23 +366,11 @@ pub(super) fn branch<B: Bus, const OP: u16>(
 }
 
 /// A branch back to its block's start (the pc, while the block runs), when taken: the block
-/// runs again ([`rerun`]), with no jump-cache lookup. The pc already holds the target; only a
-/// start that is not 4-byte aligned (reached by a trap handler stepping over a 2-byte parcel
-/// with C off) needs the full branch's check.
+/// runs again ([`rerun`]), with no jump-cache lookup. The pc already holds the target, and
+/// needs no alignment check (see [`goes_back`]: a block that starts on a half word without C,
+/// as after a trap handler stepped over a 2-byte parcel, takes [`branch`], which checks).
 #[inline(always)]
-fn branch_back<B: Bus, const OP: u16>(
-    hart: &mut Hart,
-    env: &Env<'_, B>,
-    d: &Decoded<B>,
-) -> Outcome {
-    if hart.pc & 3 != 0 {
-        let out = branch::<B, OP>(hart, env, d);
-        return if out.code == CODE_JUMPED {
-            Outcome::code(CODE_LOOPED)
-        } else {
-            out
-        };
-    }
+fn branch_back<B: Bus, const OP: u16>(hart: &mut Hart, _: &Env<'_, B>, d: &Decoded<B>) -> Outcome {
     if taken::<OP>(x(hart, d.rs1), x(hart, d.rs2)) {
         Outcome::code(CODE_LOOPED)
     } else {
@@ -545,11 +533,12 @@ fn fp_store<B: Bus, const W: Width>(hart: &mut Hart, env: &Env<'_, B>, d: &Decod
     fast_mem::store(hart, env, va, size_of(W), v, base)
 }
 
-/// The handler of `inst`, found `pc_off` bytes after the start of its block.
-pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64) -> Handler<B> {
+/// The handler of `inst`, found `pc_off` bytes after the start of its block (see [`goes_back`]
+/// for `back_ok`).
+pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64, back_ok: bool) -> Handler<B> {
     let op = inst.op;
     let kind = Kind::of(op);
-    if op.class() == Class::Branch && i64::from(inst.imm) == -(pc_off as i64) {
+    if op.class() == Class::Branch && goes_back(inst, pc_off, back_ok) {
         if let Some(h) = branch_back_handler::<B>(op) {
             return h;
         }
@@ -566,6 +555,13 @@ pub(crate) fn resolve<B: Bus>(inst: &Inst, pc_off: u64) -> Handler<B> {
         (None, Kind::Store) => threaded!(generic_store::<B>),
         (None, _) => threaded!(generic::<B>),
     }
+}
+
+/// Whether branch `inst`, `pc_off` bytes after the start of its block, goes back to that start
+/// and may take [`branch_back`]'s way, which skips the target's alignment check: `back_ok`
+/// says that the start is on a 4-byte boundary or that C is on.
+pub(crate) fn goes_back(inst: &Inst, pc_off: u64, back_ok: bool) -> bool {
+    back_ok && i64::from(inst.imm) == -(pc_off as i64)
 }
 
 /// The handler of a branch of `op` back to its block's start.

@@ -12,7 +12,7 @@ use ospite_mmu::Bus;
 use super::decoded::Decoded;
 use super::env::Env;
 use super::fused::{by_branch, then_branch, writes_rd, Alu, Load, Step, Store};
-use super::handlers::{slow, Handler};
+use super::handlers::{goes_back, slow, Handler};
 use super::outcome::{Ended, Outcome, CODE_RAN_OUT};
 use crate::hart::Hart;
 
@@ -36,17 +36,18 @@ fn triple<B: Bus, S1: Step<B>, S2: Step<B>, const OP: u16, const BACK: bool>(
 }
 
 /// The handler of the triple `first`, `second`, `third` (a branch, at `third_off` bytes from
-/// its block's start), if they fuse.
+/// the start of its block; `back_ok` as for `handlers::goes_back`), if they fuse.
 pub(crate) fn fuse_triple<B: Bus>(
     first: &Inst,
     second: &Inst,
     third: &Inst,
     third_off: u64,
+    back_ok: bool,
 ) -> Option<Handler<B>> {
     if !writes_rd(first) || !writes_rd(second) {
         return None;
     }
-    let back = i64::from(third.imm) == -(third_off as i64);
+    let back = goes_back(third, third_off, back_ok);
     macro_rules! firsts {
         ($($op:ident => $step:ty,)*) => {
             match first.op {
