@@ -23,6 +23,33 @@ fn step_runs_exactly_one_instruction() {
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "unoptimised, handlers call each other for real (one block at a time)"
+)]
+fn handlers_go_on_without_growing_the_stack() {
+    // Each handler runs the next one's as its last act, which the optimiser must make a jump:
+    // were it a call, a run (8,192 instructions between looks at interrupts) would nest a
+    // frame per instruction, 128 KiB and more for these unfused ones, in a 32 KiB stack.
+    let mut p = Asm::new();
+    for _ in 0..64 {
+        p.r(Op::Sltu, A1, A0, A2);
+    }
+    p.i(Op::Jal, ZERO, 0, -256);
+    let mut cpu = machine(&p);
+    let retired = std::thread::Builder::new()
+        .stack_size(32 << 10)
+        .spawn(move || {
+            assert_eq!(cpu.run(100_000), StopReason::BudgetSpent);
+            cpu.hart().instret()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(retired, 100_000);
+}
+
+#[test]
 fn stop_request_is_honoured_once() {
     let mut p = Asm::new();
     p.i(Op::Jal, ZERO, 0, 0);
