@@ -102,6 +102,20 @@ pub const TLB_FLAGS: u64 = TLB_INVALID | TLB_MMIO | TLB_CODE | TLB_NOTDIRTY | TL
 /// `ppn % 4096`, so a page may be watched because another one 16 MiB away is.
 pub type WatchFilter = [u64; 64];
 
+/// The word and bit of a [`WatchFilter`] for the page holding physical address `pa`.
+#[inline]
+fn watch_bit(pa: u64) -> (usize, u64) {
+    let ppn = pa >> PAGE_SHIFT;
+    ((ppn as usize >> 6) & 63, 1 << (ppn & 63))
+}
+
+/// Whether `filter` watches the page holding physical address `pa`.
+#[inline]
+fn watches(filter: &WatchFilter, pa: u64) -> bool {
+    let (word, bit) = watch_bit(pa);
+    filter[word] & bit != 0
+}
+
 /// Byte offset of [`TlbEntry::tag`].
 pub const TLB_ENTRY_TAG_OFFSET: usize = 0;
 /// Byte offset of [`TlbEntry::addend`].
@@ -325,8 +339,7 @@ impl Tlb {
     /// this for each page it starts caching decoded instructions of, and then knows that a
     /// store-table hit without flags wrote none of them.
     pub fn watch_page(&mut self, pa: PhysAddr) {
-        let ppn = pa.0 >> PAGE_SHIFT;
-        let (word, bit) = ((ppn as usize >> 6) & 63, 1u64 << (ppn & 63));
+        let (word, bit) = watch_bit(pa.0);
         if self.watched[word] & bit == 0 {
             self.watched[word] |= bit;
             self.flush_phys_page(pa);
@@ -348,9 +361,7 @@ impl Tlb {
         self.stats.flushes += 1;
         let watched = self.watched;
         for e in self.fast.iter_mut() {
-            let ppn = e.phys >> PAGE_SHIFT;
-            let on = watched[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0;
-            if on && e.tag & (TLB_INVALID | TLB_WATCHED) == 0 {
+            if watches(&watched, e.phys) && e.tag & (TLB_INVALID | TLB_WATCHED) == 0 {
                 *e = TlbEntry::EMPTY;
             }
         }
@@ -371,13 +382,6 @@ impl Tlb {
     /// The watched pages ([`Tlb::watch_page`]).
     pub fn watched(&self) -> &WatchFilter {
         &self.watched
-    }
-
-    /// Whether the physical page `ppage` (page-aligned) is watched.
-    #[inline]
-    fn is_watched(&self, ppage: u64) -> bool {
-        let ppn = ppage >> PAGE_SHIFT;
-        self.watched[(ppn as usize >> 6) & 63] & (1 << (ppn & 63)) != 0
     }
 
     /// The first fast-table entry, for translated code. The pointer stays valid and does not
@@ -580,7 +584,7 @@ impl Tlb {
                     if !h.dirty {
                         flags |= TLB_NOTDIRTY;
                     }
-                    if self.is_watched(ppage) {
+                    if watches(&self.watched, ppage) {
                         flags |= TLB_WATCHED;
                     }
                 }

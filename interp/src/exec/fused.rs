@@ -14,10 +14,10 @@ use super::alu;
 use super::decoded::Decoded;
 use super::env::Env;
 use super::handlers::{
-    branch, chain, goes_back, load, load_fast, rerun, run_on, slow, store, store_fast, taken,
-    Handler,
+    branch, chain, goes_back, load, load_fast, ran_out, rerun, run_on, slow, store, store_fast,
+    taken, Handler,
 };
-use super::outcome::{Ended, Outcome, CODE_JUMPED, CODE_NEXT, CODE_RAN_OUT};
+use super::outcome::{Ended, Outcome, CODE_JUMPED, CODE_NEXT};
 use crate::hart::Hart;
 
 /// One half of a pair: `fast` does the common case (and says so) or nothing; `slow` does the
@@ -86,7 +86,7 @@ fn pair<B: Bus, S1: Step<B>, S2: Step<B>>(
         return slow(hart, env, d, rest, S1::slow);
     }
     let Some((d2, rest2)) = rest.split_first() else {
-        return Outcome::code(CODE_RAN_OUT).after(rest);
+        return ran_out();
     };
     if S2::fast(hart, env, d2) {
         run_on(hart, env, rest2)
@@ -117,7 +117,7 @@ pub(super) fn then_branch<B: Bus, const OP: u16, const BACK: bool>(
     rest: &[Decoded<B>],
 ) -> Ended {
     let Some((d, after)) = rest.split_first() else {
-        return Outcome::code(CODE_RAN_OUT).after(rest);
+        return ran_out();
     };
     if BACK {
         // The target is the block's start, which the pc holds (see `handlers::branch_back`).

@@ -53,7 +53,7 @@ pub(super) fn run_on<B>(hart: &mut Hart, env: &Env<'_, B>, rest: &[Decoded<B>]) 
 /// The outcome of the last instruction of a block as run, which completed.
 #[cold]
 #[inline(never)]
-fn ran_out() -> Ended {
+pub(super) fn ran_out() -> Ended {
     Outcome::code(CODE_RAN_OUT).after::<()>(&[])
 }
 

@@ -12,8 +12,8 @@ use ospite_mmu::Bus;
 use super::decoded::Decoded;
 use super::env::Env;
 use super::fused::{by_branch, then_branch, writes_rd, Alu, Load, Step, Store};
-use super::handlers::{goes_back, slow, Handler};
-use super::outcome::{Ended, Outcome, CODE_RAN_OUT};
+use super::handlers::{goes_back, ran_out, slow, Handler};
+use super::outcome::Ended;
 use crate::hart::Hart;
 
 /// The handler of `S1`, `S2`, then a branch of `OP` (`BACK` when to its block's start).
@@ -27,7 +27,7 @@ fn triple<B: Bus, S1: Step<B>, S2: Step<B>, const OP: u16, const BACK: bool>(
         return slow(hart, env, d, rest, S1::slow);
     }
     let Some((d2, rest2)) = rest.split_first() else {
-        return Outcome::code(CODE_RAN_OUT).after(rest);
+        return ran_out();
     };
     if !S2::fast(hart, env, d2) {
         return slow(hart, env, d2, rest2, S2::slow);
