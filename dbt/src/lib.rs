@@ -79,6 +79,7 @@ mod error;
 mod frontend;
 mod helpers;
 pub mod ir;
+pub(crate) mod jump_cache;
 mod listing;
 mod mxcsr;
 mod passes;

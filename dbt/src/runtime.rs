@@ -16,12 +16,11 @@ use crate::code_map::{CodeMap, MAX_STORE};
 use crate::emit::{emit_block, emit_trampoline, Env, HostFeatures};
 use crate::error::Error;
 use crate::ir::{Block, Terminal};
+use crate::jump_cache::JumpCache;
 use crate::state::{ExitCode, JitState};
 use crate::stats::DbtStats;
 use crate::{frontend, helpers, listing, passes};
 
-/// Entries of the jump cache (a power of two).
-pub(crate) const JUMP_CACHE: usize = 4096;
 /// At most this many instructions run between two looks at interrupts and stop requests.
 const CHUNK: u64 = 4096;
 
@@ -76,39 +75,6 @@ enum Entry {
     Hot { code: u64, bytes: Box<[u8]> },
 }
 
-/// A jump-cache entry: the translated code for a virtual pc under a `satp` and privilege.
-/// Translated code looks entries up itself (see `emit::Emitter::jump_via_cache`), hence the
-/// layout.
-#[derive(Clone, Copy, Debug)]
-#[repr(C)]
-pub(crate) struct JumpSlot {
-    vpc: u64,
-    satp: u64,
-    privilege: u64,
-    code: u64,
-}
-
-impl JumpSlot {
-    /// An empty slot: its odd pc matches no jump target.
-    const EMPTY: JumpSlot = JumpSlot {
-        vpc: 1,
-        satp: 0,
-        privilege: 0,
-        code: 0,
-    };
-    /// Bytes per slot, a power of two.
-    pub(crate) const SIZE: u32 = 32;
-    pub(crate) const OFFSET_SATP: i32 = 8;
-    pub(crate) const OFFSET_PRIVILEGE: i32 = 16;
-    pub(crate) const OFFSET_CODE: i32 = 24;
-}
-
-const _: () = assert!(size_of::<JumpSlot>() == JumpSlot::SIZE as usize);
-const _: () = assert!(core::mem::offset_of!(JumpSlot, satp) == JumpSlot::OFFSET_SATP as usize);
-const _: () =
-    assert!(core::mem::offset_of!(JumpSlot, privilege) == JumpSlot::OFFSET_PRIVILEGE as usize);
-const _: () = assert!(core::mem::offset_of!(JumpSlot, code) == JumpSlot::OFFSET_CODE as usize);
-
 /// What to run next.
 enum Next {
     Code(u64),
@@ -131,7 +97,7 @@ pub struct Dbt<B: Bus> {
     pages: HashMap<u64, Vec<BlockKey>>,
     /// The guest bytes of translated blocks (boxed: the state points at it).
     code_map: Box<CodeMap>,
-    jump_cache: Box<[JumpSlot]>,
+    jump_cache: JumpCache,
     /// The instructions of translated blocks, which helpers read; kept until a flush.
     insts: Vec<Box<[Inst]>>,
     /// Incremented when the code cache is flushed, so stale patch sites are never patched.
@@ -144,6 +110,8 @@ pub struct Dbt<B: Bus> {
     state: Box<JitState>,
     stats: DbtStats,
     block_log: Option<Box<dyn Write + Send>>,
+    /// The bus's [`Bus::bulk_writes`] when `fence.i` last looked for written pages.
+    fenced_bulk_writes: Option<u64>,
 }
 
 impl<B: Bus> Dbt<B> {
@@ -175,7 +143,7 @@ impl<B: Bus> Dbt<B> {
             blocks: HashMap::new(),
             pages: HashMap::new(),
             code_map: Box::default(),
-            jump_cache: vec![JumpSlot::EMPTY; JUMP_CACHE].into_boxed_slice(),
+            jump_cache: JumpCache::new(),
             insts: Vec::new(),
             generation: 0,
             pending_chain: None,
@@ -183,6 +151,7 @@ impl<B: Bus> Dbt<B> {
             state: Box::new(JitState::new()),
             stats: DbtStats::default(),
             block_log: None,
+            fenced_bulk_writes: None,
         })
     }
 
@@ -229,11 +198,9 @@ impl<B: Bus> Dbt<B> {
         let vpc = hart.pc();
         let ctx = hart.translate_ctx();
         let (privilege, satp) = (ctx.privilege, ctx.satp.0);
-        let slot = (vpc >> 1) as usize & (JUMP_CACHE - 1);
-        let j = self.jump_cache[slot];
-        if j.vpc == vpc && j.satp == satp && j.privilege == privilege as u64 {
+        if let Some(code) = self.jump_cache.get(vpc, satp, privilege) {
             self.stats.jump_cache_hits += 1;
-            return Next::Code(j.code);
+            return Next::Code(code);
         }
         self.stats.lookups += 1;
         let Ok(pa) = hart
@@ -268,7 +235,7 @@ impl<B: Bus> Dbt<B> {
         match entry {
             Entry::Hot { code, .. } => {
                 let code = *code;
-                self.remember(slot, vpc, satp, privilege, code);
+                self.jump_cache.remember(vpc, satp, privilege, code);
                 Next::Code(code)
             }
             Entry::Interp { len } => Next::Interpret((*len).min(left)),
@@ -280,22 +247,13 @@ impl<B: Bus> Dbt<B> {
                 let len = *len;
                 match self.translate(key) {
                     Some(code) => {
-                        self.remember(slot, vpc, satp, privilege, code);
+                        self.jump_cache.remember(vpc, satp, privilege, code);
                         Next::Code(code)
                     }
                     None => Next::Interpret(len.min(left)),
                 }
             }
         }
-    }
-
-    fn remember(&mut self, slot: usize, vpc: u64, satp: u64, privilege: Privilege, code: u64) {
-        self.jump_cache[slot] = JumpSlot {
-            vpc,
-            satp,
-            privilege: privilege as u64,
-            code,
-        };
     }
 
     fn discover(&mut self, key: BlockKey) -> Block {
@@ -414,7 +372,7 @@ impl<B: Bus> Dbt<B> {
         self.interp.invalidate_code_page(page);
         if dropped > 0 {
             self.remap_code(page);
-            self.jump_cache.fill(JumpSlot::EMPTY);
+            self.jump_cache.clear();
             self.pending_chain = None;
             self.stats.invalidations += dropped;
         }
@@ -433,7 +391,7 @@ impl<B: Bus> Dbt<B> {
         bus.set_code_page(PhysAddr(page), false);
         hart.mmu_mut().tlb_mut().flush_phys_page(PhysAddr(page));
         self.interp.invalidate_code_page(page);
-        self.jump_cache.fill(JumpSlot::EMPTY);
+        self.jump_cache.clear();
         self.pending_chain = None;
     }
 
@@ -454,7 +412,7 @@ impl<B: Bus> Dbt<B> {
         self.pages.clear();
         self.code_map.clear();
         self.insts.clear();
-        self.jump_cache.fill(JumpSlot::EMPTY);
+        self.jump_cache.clear();
         self.cache.flush();
         self.generation += 1;
         self.pending_chain = None;
@@ -484,9 +442,16 @@ impl<B: Bus> Dbt<B> {
     }
 
     /// `fence.i` ran: drops the pages that something other than this hart's stores (a device)
-    /// wrote since they were translated.
+    /// wrote since they were translated. This hart's own stores to translated code dropped
+    /// what they changed already, so with no device or loader write since the last look
+    /// ([`Bus::bulk_writes`]) there is nothing to do.
     fn fence_i(&mut self) {
         let bus = self.interp.bus();
+        let writes = bus.bulk_writes();
+        if writes.is_some() && writes == self.fenced_bulk_writes {
+            return;
+        }
+        self.fenced_bulk_writes = writes;
         let written: Vec<u64> = self
             .pages
             .keys()
@@ -503,18 +468,16 @@ impl<B: Bus> Dbt<B> {
     fn interpret(&mut self, n: u64) -> (u64, Option<StopReason>) {
         // Translated code may have stored into instructions the interpreter has decoded.
         self.take_code_writes();
-        let tlb_flushes = self.interp.hart().mmu().tlb().stats().flushes;
-        let fences = self.interp.cache_stats().flushes;
+        let fences = self.interp.cache_stats().fences;
         let (reason, used) = self.interp.run_counted(n);
         self.stats.interpreted += used;
         self.take_code_writes();
-        if self.interp.cache_stats().flushes != fences {
+        if self.interp.cache_stats().fences != fences {
             self.fence_i();
         }
-        if self.interp.hart().mmu().tlb().stats().flushes != tlb_flushes {
-            // `sfence.vma` or a `satp` write: virtual pcs may map elsewhere.
-            self.jump_cache.fill(JumpSlot::EMPTY);
-        }
+        // `sfence.vma`: virtual pcs may map elsewhere.
+        let remaps = self.interp.hart_mut().mmu_mut().tlb_mut().take_remaps();
+        self.jump_cache.forget(&remaps);
         match reason {
             StopReason::BudgetSpent => (used, None),
             other => (used, Some(other)),
@@ -689,7 +652,7 @@ impl<B: Bus> Engine for Dbt<B> {
 
     fn hart_mut(&mut self) -> &mut Hart {
         // The caller may change anything, the pc's translation included.
-        self.jump_cache.fill(JumpSlot::EMPTY);
+        self.jump_cache.clear();
         self.pending_chain = None;
         self.interp.hart_mut()
     }

@@ -63,8 +63,11 @@ pub struct CacheStats {
     pub misses: u64,
     /// Pages dropped because this hart stored to them.
     pub page_invalidations: u64,
-    /// Whole-cache flushes (`fence.i`).
+    /// Whole-cache flushes other than for space: a `fence.i` after others (devices, loaders)
+    /// wrote RAM, a change of mode, or an engine's request.
     pub flushes: u64,
+    /// `fence.i`s run, whether or not they emptied the cache.
+    pub fences: u64,
     /// Whole-cache flushes because the cache reached its size bound
     /// ([`crate::Interpreter::set_decode_cache_limit`]).
     pub capacity_flushes: u64,
@@ -399,7 +402,12 @@ impl<B> DecodeCache<B> {
         self.stats.capacity_flushes += 1;
     }
 
-    /// Drops everything (`fence.i`).
+    /// Counts a `fence.i` (whether or not it emptied the cache).
+    pub fn note_fence(&mut self) {
+        self.stats.fences += 1;
+    }
+
+    /// Drops everything.
     pub fn flush(&mut self) {
         self.block_insts = 0;
         self.jumps.clear();

@@ -96,6 +96,8 @@ pub struct Interpreter<B: Bus> {
     ram_hint: Option<u64>,
     /// The number of the last run of blocks (see `exec::Env::run`).
     runs: u64,
+    /// The bus's [`Bus::bulk_writes`] at the last `fence.i` that emptied the cache.
+    fenced_bulk_writes: Option<u64>,
 }
 
 impl<B: Bus> Interpreter<B> {
@@ -113,6 +115,7 @@ impl<B: Bus> Interpreter<B> {
             data_modes: None,
             ram_hint: None,
             runs: 0,
+            fenced_bulk_writes: None,
         }
     }
 
@@ -175,9 +178,27 @@ impl<B: Bus> Interpreter<B> {
     fn note_code_page(&mut self, pa: u64) {
         if !self.mark_code_pages {
             self.hart.mmu.tlb_mut().watch_page(PhysAddr(pa));
-        } else if self.bus.set_code_page(PhysAddr(pa), true) {
+        } else if !self.bus.host_page(PhysAddr(pa)).is_some_and(|h| h.code)
+            && self.bus.set_code_page(PhysAddr(pa), true)
+        {
+            // Stores to a page already marked take the slow path: no entry to drop.
             self.hart.mmu.tlb_mut().flush_phys_page(PhysAddr(pa));
         }
+    }
+
+    /// `fence.i`: the decode cache drops what was written since it was decoded. This hart's
+    /// own stores to cached code dropped it already (they are watched, or noted as stores to
+    /// code pages), so only writes by others count: device DMA and loaders, which move
+    /// [`Bus::bulk_writes`]. Without any since the last emptying, the cache stays whole. A
+    /// distribution kernel patches its own code thousands of times while it boots (static
+    /// keys, alternatives), each patch followed by a `fence.i`.
+    fn fence_i(&mut self) {
+        let writes = self.bus.bulk_writes();
+        if writes.is_none() || writes != self.fenced_bulk_writes {
+            self.flush_cache();
+            self.fenced_bulk_writes = writes;
+        }
+        self.cache.note_fence();
     }
 
     /// Empties the decode cache and stops watching its pages.
@@ -468,7 +489,7 @@ impl<B: Bus> Interpreter<B> {
                 }
                 _ => {}
             },
-            Ok(Flow::FenceI) => self.flush_cache(),
+            Ok(Flow::FenceI) => self.fence_i(),
             Ok(Flow::Wfi) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();
@@ -683,7 +704,7 @@ impl<B: Bus> Interpreter<B> {
             Exit::Breakpoint => return Some(StopReason::Breakpoint),
             Exit::End(Ok(Flow::Continue), true) => {}
             Exit::End(Ok(Flow::Continue), false) => self.cache.forget_fetch_page(),
-            Exit::End(Ok(Flow::FenceI), _) => self.flush_cache(),
+            Exit::End(Ok(Flow::FenceI), _) => self.fence_i(),
             Exit::End(Ok(Flow::Wfi), _) => {
                 self.cache.forget_fetch_page();
                 self.hart.poll_timer_now();

@@ -80,6 +80,13 @@ pub trait Bus {
         let _ = addr;
         false
     }
+
+    /// A count that moves whenever something other than a hart's stores writes RAM (device
+    /// DMA, loaders: [`crate::GuestRam::bulk_writes`] summed over the regions), or `None` when
+    /// the bus cannot tell (the default), in which case any write may have happened.
+    fn bulk_writes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Forwards every [`Bus`] method through a pointer type, so a shared or borrowed bus is a bus.
@@ -136,6 +143,11 @@ macro_rules! forward_bus {
             #[inline]
             fn clear_dirty_page(&self, addr: PhysAddr) -> bool {
                 (**self).clear_dirty_page(addr)
+            }
+
+            #[inline]
+            fn bulk_writes(&self) -> Option<u64> {
+                (**self).bulk_writes()
             }
         }
     )*};

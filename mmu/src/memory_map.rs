@@ -379,6 +379,14 @@ impl Bus for MemoryMap {
         true
     }
 
+    fn bulk_writes(&self) -> Option<u64> {
+        Some(
+            self.rams
+                .iter()
+                .fold(0u64, |n, r| n.wrapping_add(r.ram.bulk_writes())),
+        )
+    }
+
     fn clear_dirty_page(&self, addr: PhysAddr) -> bool {
         let Some((r, off)) = self.ram_at(addr) else {
             return false;

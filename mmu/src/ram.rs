@@ -37,6 +37,8 @@ pub struct GuestRam {
     len: u64,
     dirty: PageBitmap,
     code: PageBitmap,
+    /// Bulk writes so far ([`GuestRam::bulk_writes`]).
+    bulk_writes: AtomicU64,
 }
 
 // SAFETY: `GuestRam` owns its mapping; the raw pointer is not tied to a thread, and all access to
@@ -109,7 +111,15 @@ impl GuestRam {
             len: size,
             dirty: PageBitmap::new(pages),
             code: PageBitmap::new(pages),
+            bulk_writes: AtomicU64::new(0),
         })
+    }
+
+    /// How many [`GuestRam::write_bytes`] calls (device DMA, loaders) have written the region.
+    /// An engine that caches decoded code and sees every store of its own hart to it needs to
+    /// look at the dirty pages at `fence.i` only when this count moved since the last one.
+    pub fn bulk_writes(&self) -> u64 {
+        self.bulk_writes.load(Ordering::Acquire)
     }
 
     /// The size of the region in bytes.
@@ -279,12 +289,15 @@ impl GuestRam {
         Ok(())
     }
 
-    /// Copies `buf` into guest RAM at `offset` and marks the pages dirty.
+    /// Copies `buf` into guest RAM at `offset` and marks the pages dirty. This is how devices
+    /// (DMA) and loaders write, never a hart's own stores; each call counts in
+    /// [`GuestRam::bulk_writes`].
     pub fn write_bytes(&self, offset: u64, buf: &[u8]) -> core::result::Result<(), BusFault> {
         self.check(offset, buf.len() as u64)?;
         if buf.is_empty() {
             return Ok(());
         }
+        self.bulk_writes.fetch_add(1, Ordering::Release);
         for page in (offset >> PAGE_SHIFT)..=((offset + buf.len() as u64 - 1) >> PAGE_SHIFT) {
             self.dirty.set(page);
         }

@@ -68,6 +68,7 @@ use crate::addr::{PhysAddr, VirtAddr, PAGE_MASK, PAGE_SHIFT};
 use crate::bus::HostPage;
 use crate::context::TranslateCtx;
 use crate::pte::Pte;
+use crate::remaps::Remaps;
 use crate::satp::{Asid, Satp};
 use crate::walk::{leaf_allows, Walk};
 
@@ -296,6 +297,7 @@ pub struct Tlb {
     l2_super: Hull,
     stats: TlbStats,
     watched: WatchFilter,
+    remaps: Remaps,
 }
 
 impl core::fmt::Debug for Tlb {
@@ -331,6 +333,7 @@ impl Tlb {
             l2_super: Hull::EMPTY,
             stats: TlbStats::default(),
             watched: [0; 64],
+            remaps: Remaps::All,
         }
     }
 
@@ -397,6 +400,12 @@ impl Tlb {
         &self.fast[start..start + FAST_ENTRIES]
     }
 
+    /// What changed in the virtual-to-physical view since the last call (see
+    /// [`crate::remaps`]), and forgets it. A new TLB reports [`Remaps::All`].
+    pub fn take_remaps(&mut self) -> Remaps {
+        core::mem::take(&mut self.remaps)
+    }
+
     /// The counters.
     pub fn stats(&self) -> TlbStats {
         self.stats
@@ -448,6 +457,7 @@ impl Tlb {
     pub fn set_satp(&mut self, satp: Satp) {
         self.satp = satp;
         self.stats.flushes += 1;
+        self.remaps = Remaps::All;
         self.flush_fast_translated();
     }
 
@@ -460,6 +470,7 @@ impl Tlb {
     /// Empties everything, including M-mode's identity entries.
     pub fn flush_all(&mut self) {
         self.stats.flushes += 1;
+        self.remaps = Remaps::All;
         self.fast.fill(TlbEntry::EMPTY);
         self.l2.fill(L2Entry::EMPTY);
         self.fast_super = Hull::EMPTY;
@@ -481,6 +492,13 @@ impl Tlb {
     /// `sfence.vma`: `addr` is `rs1` (`None` for `x0`), `asid` is `rs2` (`None` for `x0`).
     pub fn sfence_vma(&mut self, addr: Option<VirtAddr>, asid: Option<Asid>) {
         self.stats.flushes += 1;
+        match addr {
+            // A superpage's other pages change with the named one.
+            Some(va) if !self.l2_super.contains(va.0) && !self.fast_super.contains(va.0) => {
+                self.remaps.add_page(va.0 & PAGE_MASK)
+            }
+            _ => self.remaps = Remaps::All,
+        }
         let current = self.satp.asid();
         match (addr, asid) {
             (None, None) => {

@@ -70,7 +70,7 @@ use ospite_isa::Inst;
 use ospite_mmu::PAGE_SIZE;
 
 use crate::ir::{Block, Cond, NodeKind, Terminal};
-use crate::runtime::{JumpSlot, JUMP_CACHE};
+use crate::jump_cache::{JumpSlot, JUMP_CACHE};
 use crate::state::{ExitCode, JitState};
 
 /// The x86 extensions the emitter may use beyond x86-64's baseline.

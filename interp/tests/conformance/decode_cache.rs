@@ -3,7 +3,9 @@
 
 use crate::asm::*;
 use crate::engine::patch_program;
+use ospite_interp::{Engine, StopReason};
 use ospite_isa::Op;
+use ospite_mmu::PhysAddr;
 
 #[test]
 fn hot_loop_is_decoded_once() {
@@ -28,9 +30,50 @@ fn own_store_to_cached_code_drops_the_page() {
 }
 
 #[test]
-fn fence_i_flushes_the_cache() {
+fn fence_i_after_a_loader_write_flushes_the_cache() {
+    // The program was loaded with bulk writes, so the first `fence.i` empties the cache.
     let cpu = run(&patch_program(true));
-    assert_eq!((x(&cpu, A1), cpu.cache_stats().flushes), (3, 1));
+    let stats = cpu.cache_stats();
+    assert_eq!((x(&cpu, A1), stats.flushes, stats.fences), (3, 1, 1));
+}
+
+#[test]
+fn fence_i_without_writes_by_others_keeps_the_cache() {
+    // Ten `fence.i`s in a loop: only the first, after the load, empties the cache; the loop's
+    // instructions are decoded once.
+    let mut p = Asm::new();
+    p.li(T0, 10);
+    let top = p.here();
+    p.op(Op::FenceI);
+    p.i(Op::Addi, T0, T0, -1);
+    let here = p.here();
+    p.b(Op::Bne, T0, ZERO, top - here);
+    p.ebreak();
+    let cpu = run(&p);
+    let stats = cpu.cache_stats();
+    assert_eq!((stats.fences, stats.flushes), (10, 1));
+    assert!(stats.misses <= 8, "{stats:?}");
+}
+
+#[test]
+fn fence_i_after_a_device_write_runs_the_new_code() {
+    // The loop runs `addi a1, a1, 1` until the host (as a device would, by DMA) rewrites it
+    // into `addi a1, a1, 100`; the `fence.i` after the write must drop the decoded copy.
+    let mut p = Asm::new();
+    let top = p.here();
+    p.i(Op::Addi, A1, A1, 1);
+    p.ebreak();
+    p.op(Op::FenceI);
+    let here = p.here();
+    p.b(Op::Beq, ZERO, ZERO, top - here);
+    let mut cpu = machine(&p);
+    assert_eq!(cpu.run(1000), StopReason::Breakpoint);
+    let mut new = Asm::new();
+    new.i(Op::Addi, A1, A1, 100);
+    cpu.bus().write_bytes(PhysAddr(RAM), &new.bytes).unwrap();
+    cpu.hart_mut().set_pc(RAM + 8);
+    assert_eq!(cpu.run(1000), StopReason::Breakpoint);
+    assert_eq!(x(&cpu, A1), 101);
 }
 
 #[test]
