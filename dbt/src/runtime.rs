@@ -112,6 +112,8 @@ pub struct Dbt<B: Bus> {
     block_log: Option<Box<dyn Write + Send>>,
     /// The bus's [`Bus::bulk_writes`] when `fence.i` last looked for written pages.
     fenced_bulk_writes: Option<u64>,
+    /// Physical page -> the bus's [`Bus::bulk_writes`] when the page was last marked as code.
+    marked_at: HashMap<u64, u64>,
 }
 
 impl<B: Bus> Dbt<B> {
@@ -152,6 +154,7 @@ impl<B: Bus> Dbt<B> {
             stats: DbtStats::default(),
             block_log: None,
             fenced_bulk_writes: None,
+            marked_at: HashMap::new(),
         })
     }
 
@@ -313,15 +316,53 @@ impl<B: Bus> Dbt<B> {
     }
 
     /// Marks the page of `pa` as holding translated code, so that stores to it are noticed,
-    /// and clears its dirty mark, so that writes by others (devices) show at `fence.i`.
+    /// and clears its dirty mark, so that writes by others (devices) show at `fence.i`. A page
+    /// that others may have written since it was last marked (dirty, with bulk writes since)
+    /// first loses what was made from its old bytes, which the cleared mark would otherwise
+    /// hide from the next `fence.i`. (This hart's own stores dirty it too, but they dropped
+    /// what they changed already.)
     fn mark_code_page(&mut self, pa: u64) {
-        let (hart, bus) = self.interp.parts_mut();
         let page = PhysAddr(pa & PAGE_MASK);
-        if !bus.host_page(page).is_some_and(|h| h.code) {
+        let host = self.interp.bus().host_page(page);
+        let writes = self.interp.bus().bulk_writes();
+        let marked_at = self.marked_at.insert(page.0, writes.unwrap_or(0));
+        let others = writes.is_none() || marked_at != writes;
+        if others && host.is_some_and(|h| h.dirty) {
+            self.drop_stale(page.0);
+        }
+        let (hart, bus) = self.interp.parts_mut();
+        if !host.is_some_and(|h| h.code) {
             bus.set_code_page(page, true);
             hart.mmu_mut().tlb_mut().flush_phys_page(page);
         }
         bus.clear_dirty_page(page);
+    }
+
+    /// Drops the translations of page `page` and the interpreter's decoded copy of it, keeping
+    /// the cold blocks (run counts only) in the page's list.
+    fn drop_stale(&mut self, page: u64) {
+        self.interp.invalidate_code_page(page);
+        let Some(keys) = self.pages.get(&page) else {
+            return;
+        };
+        let hot: Vec<BlockKey> = keys
+            .iter()
+            .filter(|k| matches!(self.blocks.get(*k), Some(Entry::Hot { .. })))
+            .copied()
+            .collect();
+        if hot.is_empty() {
+            return;
+        }
+        for key in &hot {
+            self.remove_block(key);
+        }
+        self.stats.invalidations += hot.len() as u64;
+        if let Some(keys) = self.pages.get_mut(&page) {
+            keys.retain(|k| !hot.contains(k));
+        }
+        self.remap_code(page);
+        self.jump_cache.clear();
+        self.pending_chain = None;
     }
 
     /// Drops the block of `key`, undoing the chained jumps into it.

@@ -402,6 +402,11 @@ impl<B> DecodeCache<B> {
         self.stats.capacity_flushes += 1;
     }
 
+    /// The physical page addresses of the cached pages.
+    pub fn cached_pages(&self) -> Vec<u64> {
+        self.index.keys().map(|ppn| ppn << 12).collect()
+    }
+
     /// Counts a `fence.i` (whether or not it emptied the cache).
     pub fn note_fence(&mut self) {
         self.stats.fences += 1;

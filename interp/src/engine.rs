@@ -189,16 +189,32 @@ impl<B: Bus> Interpreter<B> {
     /// `fence.i`: the decode cache drops what was written since it was decoded. This hart's
     /// own stores to cached code dropped it already (they are watched, or noted as stores to
     /// code pages), so only writes by others count: device DMA and loaders, which move
-    /// [`Bus::bulk_writes`]. Without any since the last emptying, the cache stays whole. A
-    /// distribution kernel patches its own code thousands of times while it boots (static
-    /// keys, alternatives), each patch followed by a `fence.i`.
+    /// [`Bus::bulk_writes`] and mark the pages they write dirty. Without any since the last
+    /// look, the cache stays whole; with some, the dirty pages go. A distribution kernel
+    /// patches its own code thousands of times while it boots (static keys, alternatives),
+    /// each patch followed by a `fence.i`, and reads from disk between most of a system's.
     fn fence_i(&mut self) {
-        let writes = self.bus.bulk_writes();
-        if writes.is_none() || writes != self.fenced_bulk_writes {
-            self.flush_cache();
-            self.fenced_bulk_writes = writes;
-        }
         self.cache.note_fence();
+        let writes = self.bus.bulk_writes();
+        if writes.is_some() && writes == self.fenced_bulk_writes {
+            return;
+        }
+        if writes.is_none() {
+            self.flush_cache();
+            return;
+        }
+        self.fenced_bulk_writes = writes;
+        for page in self.cache.cached_pages() {
+            let written = self.bus.host_page(PhysAddr(page)).is_none_or(|h| h.dirty);
+            if written {
+                self.cache.invalidate(page);
+                // Under a translator the dirty mark is its own (it clears it when it translates
+                // the page); alone, the next look starts from here.
+                if !self.mark_code_pages {
+                    self.bus.clear_dirty_page(PhysAddr(page));
+                }
+            }
+        }
     }
 
     /// Empties the decode cache and stops watching its pages.
