@@ -74,6 +74,7 @@ compile_error!("ospite-dbt translates to x86-64 and builds only for x86-64 hosts
 
 mod code_cache;
 mod code_map;
+mod cold_cache;
 mod emit;
 mod error;
 mod frontend;

@@ -13,6 +13,7 @@ use ospite_mmu::{AccessType, Bus, PhysAddr, Privilege, VirtAddr, PAGE_MASK};
 
 use crate::code_cache::CodeCache;
 use crate::code_map::{CodeMap, MAX_STORE};
+use crate::cold_cache::ColdCache;
 use crate::emit::{emit_block, emit_trampoline, Env, HostFeatures};
 use crate::error::Error;
 use crate::ir::{Block, Terminal};
@@ -56,11 +57,11 @@ impl Default for DbtConfig {
 /// What identifies a translation: the guest virtual pc (translated code contains it), the
 /// physical pc, and the context it was translated in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct BlockKey {
-    vpc: u64,
-    ppc: u64,
+pub(crate) struct BlockKey {
+    pub(crate) vpc: u64,
+    pub(crate) ppc: u64,
     /// Privilege in bits 0..2, `satp`'s mode above.
-    ctx: u8,
+    pub(crate) ctx: u8,
 }
 
 /// What the block map knows about a block.
@@ -98,6 +99,7 @@ pub struct Dbt<B: Bus> {
     /// The guest bytes of translated blocks (boxed: the state points at it).
     code_map: Box<CodeMap>,
     jump_cache: JumpCache,
+    cold: ColdCache,
     /// The instructions of translated blocks, which helpers read; kept until a flush.
     insts: Vec<Box<[Inst]>>,
     /// Incremented when the code cache is flushed, so stale patch sites are never patched.
@@ -146,6 +148,7 @@ impl<B: Bus> Dbt<B> {
             pages: HashMap::new(),
             code_map: Box::default(),
             jump_cache: JumpCache::new(),
+            cold: ColdCache::new(),
             insts: Vec::new(),
             generation: 0,
             pending_chain: None,
@@ -205,6 +208,9 @@ impl<B: Bus> Dbt<B> {
             self.stats.jump_cache_hits += 1;
             return Next::Code(code);
         }
+        if let Some(len) = self.cold.run(vpc, satp, privilege) {
+            return Next::Interpret(len.min(left));
+        }
         self.stats.lookups += 1;
         let Ok(pa) = hart
             .mmu_mut()
@@ -241,13 +247,19 @@ impl<B: Bus> Dbt<B> {
                 self.jump_cache.remember(vpc, satp, privilege, code);
                 Next::Code(code)
             }
-            Entry::Interp { len } => Next::Interpret((*len).min(left)),
-            Entry::Cold { runs, len } => {
-                *runs += 1;
-                if *runs <= self.config.threshold {
-                    return Next::Interpret((*len).min(left));
-                }
+            Entry::Interp { len } => {
                 let len = *len;
+                self.count_cold(key, satp, privilege, 0, u32::MAX, len);
+                Next::Interpret(len.min(left))
+            }
+            Entry::Cold { runs, len } => {
+                *runs += self.cold.take(&key).unwrap_or(0).saturating_sub(*runs);
+                *runs += 1;
+                let (runs, len) = (*runs, *len);
+                if runs <= self.config.threshold {
+                    self.count_cold(key, satp, privilege, runs, self.config.threshold, len);
+                    return Next::Interpret(len.min(left));
+                }
                 match self.translate(key) {
                     Some(code) => {
                         self.jump_cache.remember(vpc, satp, privilege, code);
@@ -255,6 +267,24 @@ impl<B: Bus> Dbt<B> {
                     }
                     None => Next::Interpret(len.min(left)),
                 }
+            }
+        }
+    }
+
+    /// Counts the runs of the cold block of `key` in the cold cache from now on, the map keeping
+    /// those of the block it displaces.
+    fn count_cold(
+        &mut self,
+        key: BlockKey,
+        satp: u64,
+        privilege: Privilege,
+        runs: u32,
+        limit: u32,
+        len: u64,
+    ) {
+        if let Some((old, old_runs)) = self.cold.insert(key, satp, privilege, runs, limit, len) {
+            if let Some(Entry::Cold { runs, .. }) = self.blocks.get_mut(&old) {
+                *runs = (*runs).max(old_runs);
             }
         }
     }
@@ -454,6 +484,7 @@ impl<B: Bus> Dbt<B> {
         self.code_map.clear();
         self.insts.clear();
         self.jump_cache.clear();
+        self.cold.clear();
         self.cache.flush();
         self.generation += 1;
         self.pending_chain = None;
