@@ -668,7 +668,7 @@ impl Vm {
     fn sleep(&mut self, limit: Option<Instant>) {
         self.board.tick();
         self.cpu.hart().poll_timer_now();
-        if self.cpu.hart().wakeup_pending() != 0 {
+        if self.cpu.hart().wakeup_pending() != 0 || self.board.busy() {
             return;
         }
         self.board.flush_console();
