@@ -46,5 +46,5 @@ pub use vm::{
 };
 pub use vmm::{
     build_caught, catch_report, run_caught, run_one, CaptureWriter, Console, PrefixedLines, Vmm,
-    VmmRunning,
+    VmmRunning, MAX_LINE,
 };

@@ -60,6 +60,16 @@ impl ConsoleInput {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The bytes waiting for the guest (at most [`INPUT_CAPACITY`]).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no byte waits for the guest.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     fn pop(&self) -> Option<u8> {
         self.lock().pop_front()
     }
@@ -160,6 +170,11 @@ impl Uart16550 {
     pub fn update(&mut self) {
         let level = self.iir() & IIR_NONE == 0;
         self.irq.set(self.source, level);
+    }
+
+    /// The bytes in the loopback receive FIFO (at most [`FIFO_SIZE`]).
+    pub fn looped_back(&self) -> usize {
+        self.loopback.len()
     }
 
     /// Flushes the output.

@@ -1,0 +1,545 @@
+//! Guests that attack the devices on purpose, on both engines: each run ends by itself within
+//! its `--timeout` plus a small margin, stays within a fixed host memory bound, and gets what
+//! the spec says (`DEVICE_NEEDS_RESET`, an I/O error status, `LSR` overrun), which the guest
+//! checks and reports through the test finisher's exit code or the UART.
+//!
+//! Memory is the child process's peak resident set (VmHWM), compared with the same engine
+//! running a guest that only spins for as long: what an attack adds must stay under
+//! [`GROWTH_KIB`] (plus the guest RAM the attack itself touches).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use ospite_isa::XReg as R;
+use ospite_vmm::{DriveConfig, EngineKind, ExitReason, Firmware, VmConfig, EXIT_TIME_LIMIT};
+use support::guest::*;
+use support::{scratch, Running, ENGINES};
+
+const OSPITE: &str = env!("CARGO_BIN_EXE_ospite");
+
+/// The most an attack may add to the host's peak memory, in KiB, beyond the guest RAM it
+/// touches: well under what the unbounded buffers grew in the attack's time (20 MB/s for the
+/// UART loopback, 15 MB/s for the `--vm` line).
+const GROWTH_KIB: u64 = 16 << 10;
+
+/// How long past its `--timeout` a run may take: process start-up and exit.
+const MARGIN: Duration = Duration::from_millis(1500);
+
+fn engine_arg(engine: EngineKind) -> &'static str {
+    match engine {
+        EngineKind::Interp => "interp",
+        _ => "dbt",
+    }
+}
+
+/// Writes `guest` to a file in a scratch directory named for the test and engine.
+fn guest_file(name: &str, engine: EngineKind, guest: &[u8]) -> PathBuf {
+    let dir = scratch(&format!("{name}-{}", engine_arg(engine)));
+    let path = dir.join("guest.bin");
+    std::fs::write(&path, guest).unwrap();
+    path
+}
+
+/// A sparse disk image of `len` bytes.
+fn disk(name: &str, engine: EngineKind, len: u64) -> PathBuf {
+    let path = scratch(&format!("{name}-{}", engine_arg(engine))).join("disk.img");
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(len).unwrap();
+    path
+}
+
+/// Runs `guest` under `ospite run --bios none` with `--timeout timeout` and `extra` arguments.
+fn attack(
+    name: &str,
+    engine: EngineKind,
+    guest: &[u8],
+    timeout: Duration,
+    extra: &[String],
+) -> Outcome {
+    let kernel = guest_file(name, engine, guest);
+    let mut args: Vec<String> = [
+        "run",
+        "--bios",
+        "none",
+        "--engine",
+        engine_arg(engine),
+        "--timeout",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.push(format!("{}ms", timeout.as_millis()));
+    args.push("--kernel".into());
+    args.push(kernel.display().to_string());
+    args.extend_from_slice(extra);
+    run_ospite(Path::new(OSPITE), &args, timeout + Duration::from_secs(20))
+}
+
+/// Runs `guest` with a disk of `disk_len` bytes.
+fn attack_disk(
+    name: &str,
+    engine: EngineKind,
+    guest: &[u8],
+    timeout: Duration,
+    disk_len: u64,
+) -> Outcome {
+    let image = disk(name, engine, disk_len);
+    attack(
+        name,
+        engine,
+        guest,
+        timeout,
+        &["--drive".into(), format!("file={}", image.display())],
+    )
+}
+
+/// A guest that spins.
+fn spinner() -> Vec<u8> {
+    let mut g = Guest::new();
+    let l = g.here();
+    g.a.j(l);
+    g.finish()
+}
+
+/// The peak memory of `engine` running a guest that spins for two seconds, in KiB.
+fn baseline_kib(engine: EngineKind) -> u64 {
+    static BASE: [OnceLock<u64>; 2] = [OnceLock::new(), OnceLock::new()];
+    *BASE[usize::from(engine != EngineKind::Interp)]
+        .get_or_init(|| attack("baseline", engine, &spinner(), Duration::from_secs(2), &[]).hwm_kib)
+}
+
+/// Asserts that `out` ended by its timeout, in time, and within the memory bound (`touched`
+/// KiB of guest RAM besides).
+fn assert_ended_at_timeout(out: &Outcome, engine: EngineKind, timeout: Duration, touched: u64) {
+    assert_eq!(
+        out.status,
+        Some(i32::from(EXIT_TIME_LIMIT)),
+        "{engine:?}: {out:?}"
+    );
+    assert!(out.elapsed < timeout + MARGIN, "{engine:?}: {out:?}");
+    let bound = baseline_kib(engine) + touched + GROWTH_KIB;
+    assert!(
+        out.hwm_kib <= bound,
+        "{engine:?}: peak {} KiB > {bound} KiB",
+        out.hwm_kib
+    );
+}
+
+/// Asserts that the guest passed its own checks (exit status 0) in time.
+fn assert_passed(out: &Outcome, engine: EngineKind, timeout: Duration) {
+    assert_eq!(out.status, Some(0), "{engine:?}: {out:?}");
+    assert!(out.elapsed < timeout + MARGIN, "{engine:?}: {out:?}");
+}
+
+// ---- attacks that hung or grew without bound ----
+
+/// Issue 21, attack 1: a write request saves the used index to the disk and a read request
+/// puts it back into `avail->idx`, two behind the device, so that a device that reads the
+/// index again after each chain never ends. A notification serves the two chains it saw;
+/// the next one finds the index a whole ring away and sets `DEVICE_NEEDS_RESET`.
+fn dma_feedback_guest() -> Vec<u8> {
+    let mut g = Guest::new();
+    g.setup_blk(8);
+    let out = g.header(0, 1, 0);
+    let inn = g.header(1, 0, 0);
+    g.desc(0, out, 16, NEXT, 1);
+    g.desc(1, USED + 2, 2, NEXT, 2);
+    g.desc(2, STATUS, 1, WRITE, 0);
+    g.desc(3, inn, 16, NEXT, 4);
+    g.desc(4, AVAIL + 2, 2, WRITE | NEXT, 5);
+    g.desc(5, STATUS + 0x100, 1, WRITE, 0);
+    g.avail(0, 0);
+    g.avail(1, 3);
+    g.avail_idx(2);
+    g.notify();
+    g.load(R::S1, 2, USED + 2);
+    g.check(R::S1, 0xffff, 2, 2);
+    g.check_needs_reset(false, 3);
+    g.load(R::S1, 2, AVAIL + 2);
+    g.check(R::S1, 0xffff, 0, 4);
+    g.notify();
+    g.check_needs_reset(true, 5);
+    g.exit(0);
+    g.finish()
+}
+
+#[test]
+fn dma_that_keeps_avail_idx_ahead_serves_one_notify_then_needs_reset() {
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(5);
+        let out = attack_disk("feedback", engine, &dma_feedback_guest(), timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+/// Issue 21, attack 2: every slot of a 256-entry ring holds a read of the whole 8 GiB sparse
+/// disk into one 64 MiB buffer (128 segments), 2 TiB for one notification; then the guest
+/// spins. The VM ends at its timeout.
+fn huge_reads_guest() -> Vec<u8> {
+    let mut g = Guest::new();
+    g.setup_blk(256);
+    let hdr = g.header(0, 0, 0);
+    g.desc(0, hdr, 16, NEXT, 1);
+    for i in 1..=128u16 {
+        g.desc(u64::from(i), DATA, 64 << 20, WRITE | NEXT, i + 1);
+    }
+    g.desc(129, STATUS, 1, WRITE, 0);
+    // All 256 slots hold chain 0 (the ring is zeroed RAM).
+    g.avail_idx(256);
+    g.notify();
+    let spin = g.here();
+    g.a.j(spin);
+    g.finish()
+}
+
+#[test]
+fn reads_of_terabytes_end_at_the_timeout() {
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(1);
+        let out = attack_disk("huge", engine, &huge_reads_guest(), timeout, 8 << 30);
+        assert_ended_at_timeout(&out, engine, timeout, 64 << 10);
+    }
+}
+
+/// A VM doing [`huge_reads_guest`], started on a thread.
+fn start_huge_reads(engine: EngineKind, max_insns: Option<u64>) -> Running {
+    let kernel = guest_file("huge-handle", engine, &huge_reads_guest());
+    let image = disk("huge-handle", engine, 8 << 30);
+    Running::start(VmConfig {
+        bios: Firmware::None,
+        kernel: Some(kernel),
+        drive: Some(DriveConfig {
+            path: image,
+            readonly: false,
+        }),
+        engine,
+        max_insns,
+        ..VmConfig::default()
+    })
+}
+
+#[test]
+fn quit_ends_a_vm_inside_terabytes_of_reads_within_100_ms() {
+    for engine in ENGINES {
+        let vm = start_huge_reads(engine, None);
+        std::thread::sleep(Duration::from_millis(300));
+        let asked = Instant::now();
+        vm.handle.quit();
+        let (report, _) = vm.finish();
+        let latency = asked.elapsed();
+        assert_eq!(report.exit, ExitReason::Quit, "{engine:?}");
+        assert!(
+            latency < Duration::from_millis(100),
+            "{engine:?}: {latency:?}"
+        );
+    }
+}
+
+/// The budget is 200,000 instructions: ten slices of the interpreter, two of the translator,
+/// each with one piece of the disk's work beside it.
+#[test]
+fn instruction_budget_ends_a_vm_inside_terabytes_of_reads() {
+    for engine in ENGINES {
+        let started = Instant::now();
+        let vm = start_huge_reads(engine, Some(200_000));
+        let (report, _) = vm.finish();
+        assert_eq!(report.exit, ExitReason::BudgetSpent, "{engine:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{engine:?}: {:?} {:?}",
+            started.elapsed(),
+            report.stats
+        );
+    }
+}
+
+#[test]
+fn available_index_60000_ahead_needs_reset_at_once() {
+    let mut g = Guest::new();
+    g.setup_blk(256);
+    g.avail_idx(60_000);
+    g.notify();
+    g.check_needs_reset(true, 2);
+    g.load(R::S1, 2, USED + 2);
+    g.check(R::S1, 0xffff, 0, 3);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("ahead", engine, &guest, timeout, 8 << 30);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+/// Issue 21, attack 3: the UART in loopback mode, written without end. The guest first
+/// checks what a 16550 shows after 100,000 bytes (the FIFO's first 16 bytes, and an overrun
+/// reported once), prints "overrun ok", then floods until the timeout.
+fn loopback_guest() -> Vec<u8> {
+    let mut g = Guest::new();
+    g.store(1, UART + 4, 0x10);
+    g.a.li(R::S2, 0);
+    g.a.li(R::S3, 100_000);
+    g.a.li(R::S4, UART as i64);
+    let fill = g.here();
+    g.a.sb(R::S2, 0, R::S4);
+    g.a.addi(R::S2, R::S2, 1);
+    g.a.blt(R::S2, R::S3, fill);
+    g.load(R::S1, 1, UART + 5);
+    g.check(R::S1, 0x03, 0x03, 2);
+    g.load(R::S1, 1, UART + 5);
+    g.check(R::S1, 0x02, 0, 3);
+    for i in 0..16 {
+        g.load(R::S1, 1, UART);
+        g.check(R::S1, 0xff, i, 4);
+    }
+    g.load(R::S1, 1, UART + 5);
+    g.check(R::S1, 0x01, 0, 5);
+    g.store(1, UART + 4, 0);
+    for b in b"overrun ok\n" {
+        g.store(1, UART, u64::from(*b));
+    }
+    g.store(1, UART + 4, 0x10);
+    let flood = g.here();
+    g.a.sb(R::S2, 0, R::S4);
+    g.a.j(flood);
+    g.finish()
+}
+
+#[test]
+fn uart_loopback_flood_reports_overrun_and_stays_within_memory() {
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(2);
+        let out = attack("loopback", engine, &loopback_guest(), timeout, &[]);
+        assert!(
+            out.stdout_head.contains("overrun ok"),
+            "{engine:?}: {out:?}"
+        );
+        assert_ended_at_timeout(&out, engine, timeout, 0);
+    }
+}
+
+/// Issue 21, attack 4: a `--vm` guest that prints without a newline, forever.
+#[test]
+fn vm_console_line_without_end_is_written_in_parts() {
+    let mut g = Guest::new();
+    g.a.li(R::S4, UART as i64);
+    g.a.li(R::S2, i64::from(b'x'));
+    let l = g.here();
+    g.a.sb(R::S2, 0, R::S4);
+    g.a.j(l);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let kernel = guest_file("vmline", engine, &guest);
+        let args: Vec<String> = vec![
+            "run".into(),
+            "--engine".into(),
+            engine_arg(engine).into(),
+            "--vm".into(),
+            format!(
+                "name=flood,bios=none,kernel={},timeout=2s",
+                kernel.display()
+            ),
+        ];
+        let timeout = Duration::from_secs(2);
+        let out = run_ospite(Path::new(OSPITE), &args, Duration::from_secs(30));
+        assert!(out.stdout_len > 1 << 20, "{engine:?}: {out:?}");
+        assert!(
+            out.longest_line <= (ospite_vmm::MAX_LINE + "[flood] ".len()) as u64,
+            "{engine:?}: a line of {} bytes",
+            out.longest_line
+        );
+        assert_ended_at_timeout(&out, engine, timeout, 0);
+    }
+}
+
+/// Issue 21, attack 5: a status buffer at 0xffff_ffff_9040_0000, 0xf000_0001 bytes long,
+/// whose last byte would wrap to 0x8040_0000.
+#[test]
+fn descriptor_wrapping_past_2_pow_64_needs_reset_and_writes_nothing() {
+    let mut g = Guest::new();
+    g.store(1, 0x8040_0000, 0xaa);
+    g.setup_blk(8);
+    let hdr = g.header(0, 0, 0);
+    g.desc(0, hdr, 16, NEXT, 1);
+    g.desc(1, 0xffff_ffff_9040_0000, 0xf000_0001, WRITE, 0);
+    g.avail_idx(1);
+    g.notify();
+    g.check_needs_reset(true, 2);
+    g.load(R::S1, 1, 0x8040_0000);
+    g.check(R::S1, 0xff, 0xaa, 3);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("wrap", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+#[test]
+fn rings_near_2_pow_64_need_reset() {
+    let mut g = Guest::new();
+    g.setup_blk_at(8, u64::MAX - 0x7f, AVAIL, u64::MAX - 0x3f);
+    g.avail_idx(1);
+    g.notify();
+    g.check_needs_reset(true, 2);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("ringwrap", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+// ---- attacks that already failed safely ----
+
+/// Runs a guest that sets up a queue of 8, makes `chains` available after `build` wrote
+/// descriptors, notifies, and checks that the device asks for a reset.
+fn assert_needs_reset(name: &str, build: impl Fn(&mut Guest)) {
+    let mut g = Guest::new();
+    g.setup_blk(8);
+    build(&mut g);
+    g.notify();
+    g.check_needs_reset(true, 2);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk(name, engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+#[test]
+fn buffer_outside_ram_needs_reset() {
+    assert_needs_reset("outside", |g| {
+        let hdr = g.header(0, 0, 0);
+        g.desc(0, hdr, 16, NEXT, 1);
+        g.desc(1, 0x1_0000_0000, 512, WRITE | NEXT, 2);
+        g.desc(2, STATUS, 1, WRITE, 0);
+        g.avail_idx(1);
+    });
+}
+
+#[test]
+fn looping_chain_needs_reset() {
+    assert_needs_reset("loop", |g| {
+        g.desc(0, DATA, 16, NEXT, 1);
+        g.desc(1, DATA, 16, NEXT, 0);
+        g.avail_idx(1);
+    });
+}
+
+#[test]
+fn head_index_out_of_range_needs_reset() {
+    assert_needs_reset("index", |g| {
+        g.avail(0, 200);
+        g.avail_idx(1);
+    });
+}
+
+#[test]
+fn queue_size_not_a_power_of_two_needs_reset() {
+    assert_needs_reset("qsize", |g| {
+        g.blk(reg::QUEUE_NUM, 3);
+        g.avail_idx(1);
+    });
+}
+
+#[test]
+fn queue_outside_ram_needs_reset() {
+    let mut g = Guest::new();
+    g.setup_blk_at(8, 0x4000_0000, 0x4000_1000, 0x4000_2000);
+    g.notify();
+    g.check_needs_reset(true, 2);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("qaddr", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+#[test]
+fn read_past_the_disk_end_is_an_io_error() {
+    let mut g = Guest::new();
+    g.setup_blk(8);
+    let hdr = g.header(0, 0, 4096);
+    g.desc(0, hdr, 16, NEXT, 1);
+    g.desc(1, DATA, 512, WRITE | NEXT, 2);
+    g.desc(2, STATUS, 1, WRITE, 0);
+    g.store(1, STATUS, 0xff);
+    g.avail_idx(1);
+    g.notify();
+    g.check_needs_reset(false, 2);
+    g.load(R::S1, 1, STATUS);
+    g.check(R::S1, 0xff, 1, 3);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("ioerr", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+#[test]
+fn notify_storm_on_an_empty_queue_serves_nothing_and_ends() {
+    let mut g = Guest::new();
+    g.setup_blk(8);
+    g.a.li(R::S2, 0);
+    g.a.li(R::S3, 200_000);
+    g.a.li(R::S4, (BLK + reg::QUEUE_NOTIFY) as i64);
+    let l = g.here();
+    g.a.sw(R::ZERO, 0, R::S4);
+    g.a.addi(R::S2, R::S2, 1);
+    g.a.blt(R::S2, R::S3, l);
+    g.check_needs_reset(false, 2);
+    g.load(R::S1, 2, USED + 2);
+    g.check(R::S1, 0xffff, 0, 3);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(5);
+        let out = attack_disk("storm", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
+
+#[test]
+fn odd_mmio_widths_are_ignored_and_the_device_still_works() {
+    let mut g = Guest::new();
+    // Byte, half and double-word reads of the magic register read zero.
+    for bytes in [1, 2, 8] {
+        g.load(R::S1, bytes, BLK);
+        g.check(R::S1, u64::MAX, 0, 2);
+    }
+    g.setup_blk(8);
+    // A byte write of 0 to Status and a half-word notify are ignored.
+    g.store(1, BLK + reg::STATUS, 0);
+    g.load(R::S1, 4, BLK + reg::STATUS);
+    g.check(R::S1, 0xff, 15, 3);
+    let hdr = g.header(0, 0, 0);
+    g.desc(0, hdr, 16, NEXT, 1);
+    g.desc(1, DATA, 512, WRITE | NEXT, 2);
+    g.desc(2, STATUS, 1, WRITE, 0);
+    g.store(1, STATUS, 0xff);
+    g.avail_idx(1);
+    g.store(2, BLK + reg::QUEUE_NOTIFY, 0);
+    g.load(R::S1, 1, STATUS);
+    g.check(R::S1, 0xff, 0xff, 4);
+    g.notify();
+    g.load(R::S1, 1, STATUS);
+    g.check(R::S1, 0xff, 0, 5);
+    g.exit(0);
+    let guest = g.finish();
+    for engine in ENGINES {
+        let timeout = Duration::from_secs(3);
+        let out = attack_disk("widths", engine, &guest, timeout, 1 << 20);
+        assert_passed(&out, engine, timeout);
+    }
+}
