@@ -25,8 +25,8 @@ fuzz_target!(|data: &[u8]| {
     for op in ops(data, SIZE) {
         match op {
             Op::Read { offset, size } => {
-                let v = plic.read(offset, size).unwrap();
-                if size == AccessSize::B4 && offset >= CLAIM && (offset - CLAIM) % 0x1000 == 0 {
+                let claim = offset >= CLAIM && (offset - CLAIM) % 0x1000 == 0;
+                if let (Ok(v), true, AccessSize::B4) = (plic.read(offset, size), claim, size) {
                     assert!(v < u64::from(NUM_SOURCES), "claimed source {v}");
                 }
             }
@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
                 offset,
                 size,
                 value,
-            } => plic.write(offset, size, value).unwrap(),
+            } => {
+                // A DeviceError is an access fault for the guest (a width or offset the
+                // device does not take), not a failure.
+                let _ = plic.write(offset, size, value);
+            }
             Op::Poke { offset, value } => levels.set(offset as u32 % 70, value & 1 != 0),
             Op::Tick => plic.update(),
         }

@@ -199,6 +199,12 @@ fn reads_of_terabytes_end_at_the_timeout() {
     for engine in ENGINES {
         let timeout = Duration::from_secs(1);
         let out = attack_disk("huge", engine, &huge_reads_guest(), timeout, 8 << 30);
+        eprintln!(
+            "{engine:?}: --timeout 1s ended after {:?}, peak {} KiB (spinning guest {} KiB)",
+            out.elapsed,
+            out.hwm_kib,
+            baseline_kib(engine)
+        );
         assert_ended_at_timeout(&out, engine, timeout, 64 << 10);
     }
 }
@@ -220,6 +226,43 @@ fn start_huge_reads(engine: EngineKind, max_insns: Option<u64>) -> Running {
     })
 }
 
+/// Under `--vm`, the attacked VM ends at its timeout, the other powers off, and the process
+/// exits (it never did while one notification ran on).
+#[test]
+fn vm_beside_terabytes_of_reads_finishes_and_the_process_exits() {
+    for engine in ENGINES {
+        let kernel = guest_file("huge-vm", engine, &huge_reads_guest());
+        let image = disk("huge-vm", engine, 8 << 30);
+        let args: Vec<String> = vec![
+            "run".into(),
+            "--engine".into(),
+            engine_arg(engine).into(),
+            "--vm".into(),
+            format!(
+                "name=attacker,bios=none,kernel={},drive={},timeout=1s",
+                kernel.display(),
+                image.display()
+            ),
+            "--vm".into(),
+            "name=demo".into(),
+        ];
+        let out = run_ospite(Path::new(OSPITE), &args, Duration::from_secs(30));
+        assert_eq!(
+            out.status,
+            Some(i32::from(EXIT_TIME_LIMIT)),
+            "{engine:?}: {out:?}"
+        );
+        assert!(
+            out.elapsed < Duration::from_secs(1) + MARGIN,
+            "{engine:?}: {out:?}"
+        );
+        assert!(
+            out.stdout_head.contains("ospite: demo: exit status 0"),
+            "{engine:?}: {out:?}"
+        );
+    }
+}
+
 #[test]
 fn quit_ends_a_vm_inside_terabytes_of_reads_within_100_ms() {
     for engine in ENGINES {
@@ -229,6 +272,7 @@ fn quit_ends_a_vm_inside_terabytes_of_reads_within_100_ms() {
         vm.handle.quit();
         let (report, _) = vm.finish();
         let latency = asked.elapsed();
+        eprintln!("{engine:?}: quit took {latency:?}");
         assert_eq!(report.exit, ExitReason::Quit, "{engine:?}");
         assert!(
             latency < Duration::from_millis(100),
@@ -312,6 +356,12 @@ fn uart_loopback_flood_reports_overrun_and_stays_within_memory() {
     for engine in ENGINES {
         let timeout = Duration::from_secs(2);
         let out = attack("loopback", engine, &loopback_guest(), timeout, &[]);
+        eprintln!(
+            "{engine:?}: UART flood: {:?}, peak {} KiB (spinning guest {} KiB)",
+            out.elapsed,
+            out.hwm_kib,
+            baseline_kib(engine)
+        );
         assert!(
             out.stdout_head.contains("overrun ok"),
             "{engine:?}: {out:?}"
@@ -344,6 +394,15 @@ fn vm_console_line_without_end_is_written_in_parts() {
         ];
         let timeout = Duration::from_secs(2);
         let out = run_ospite(Path::new(OSPITE), &args, Duration::from_secs(30));
+        eprintln!(
+            "{engine:?}: --vm line flood: {} bytes out, longest line {}, {:?}, peak {} KiB \
+             (spinning guest {} KiB)",
+            out.stdout_len,
+            out.longest_line,
+            out.elapsed,
+            out.hwm_kib,
+            baseline_kib(engine)
+        );
         assert!(out.stdout_len > 1 << 20, "{engine:?}: {out:?}");
         assert!(
             out.longest_line <= (ospite_vmm::MAX_LINE + "[flood] ".len()) as u64,
