@@ -18,7 +18,8 @@ pub enum Console {
     Writer(ConsoleOutput),
     /// Complete lines on standard output, each prefixed with `[name] `.
     PrefixedStdout,
-    /// Into a shared buffer (for tests and embedders).
+    /// Into a shared buffer (for tests and embedders). It keeps everything the guest prints:
+    /// the embedder bounds it, by the VM's limits or by taking the bytes out.
     Capture(Arc<Mutex<Vec<u8>>>),
 }
 

@@ -356,6 +356,7 @@ mod tests {
     use crate::devices::IrqLevels;
     use ospite_mmu::{AccessSize, Device};
     use std::path::PathBuf;
+    use std::sync::Arc;
 
     const SOURCE: u32 = 8;
     const HDR: u64 = RAM + 0x4000;
@@ -390,7 +391,16 @@ mod tests {
 
         /// A driver's setup: reset, acknowledge, negotiate `features`, one queue of 8.
         fn new(path: &std::path::Path, readonly: bool, features: u64) -> Rig {
-            let mem = memory();
+            Rig::with_memory(path, readonly, features, memory())
+        }
+
+        /// [`Rig::new`] over `mem`.
+        fn with_memory(
+            path: &std::path::Path,
+            readonly: bool,
+            features: u64,
+            mem: GuestMemory,
+        ) -> Rig {
             let irq = IrqLevels::new();
             let blk = Blk::open(&DriveConfig {
                 path: path.to_owned(),
@@ -667,6 +677,42 @@ mod tests {
         );
         assert_eq!(rig_status(&rig.mem), 0xff);
         assert_eq!(rig.mem.read_u16(USED + 2), Ok(0));
+    }
+
+    #[test]
+    fn notification_while_work_is_left_is_served_after_it() {
+        // 48 MiB in one request: more than one piece's 16 MiB, whatever the host's speed.
+        let path = std::env::temp_dir().join(format!("ospite-blk-{}-left.img", std::process::id()));
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(64 << 20)
+            .unwrap();
+        let ram = Arc::new(ospite_mmu::GuestRam::new(16 << 20).unwrap());
+        let mem = GuestMemory::new(ospite_mmu::PhysAddr(RAM), ram);
+        let mut rig = Rig::with_memory(&path, false, FEATURES, mem);
+        rig.mem.write(HDR, &[0; 16]).unwrap();
+        put_desc(&rig.mem, 0, HDR, 16, 1, 1);
+        for i in 1..=6 {
+            put_desc(&rig.mem, i, RAM + (8 << 20), 8 << 20, 3, i + 1);
+        }
+        put_desc(&rig.mem, 7, STATUS, 1, 2, 0);
+        make_available(&rig.mem, 0, 0, 8);
+        rig.slice();
+        rig.w(0x050, 0);
+        let left_after_notify = rig.dev.busy();
+        let used_then = rig.mem.read_u16(USED + 2).unwrap();
+        make_available(&rig.mem, 1, 0, 8);
+        rig.w(0x050, 0);
+        let mut turns = 0;
+        while rig.slice() {
+            turns += 1;
+        }
+        assert!(left_after_notify);
+        assert_eq!(used_then, 0);
+        assert!(turns >= 4, "{turns} turns for 96 MiB in pieces of 16 MiB");
+        assert_eq!(rig.mem.read_u16(USED + 2), Ok(2), "both chains served");
+        assert_eq!(rig.dev.work().bytes, 96 << 20);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
