@@ -29,7 +29,7 @@ use crate::devices::plic::{self, Plic};
 use crate::devices::test_finisher::{PowerLatch, TestFinisher};
 use crate::devices::uart16550::{ConsoleInput, ConsoleOutput, Uart16550};
 use crate::devices::virtio::blk::Blk;
-use crate::devices::virtio::{GuestMemory, MmioTransport};
+use crate::devices::virtio::{GuestMemory, MmioTransport, Work};
 use crate::devices::virtio_mmio::{self, EmptySlot};
 use crate::devices::{IrqLevels, Wakeup};
 use crate::error::Result;
@@ -98,6 +98,7 @@ pub struct Board {
     clint: Arc<Mutex<Clint>>,
     plic: Arc<Mutex<Plic>>,
     rtc: Arc<Mutex<GoldfishRtc>>,
+    blk: Option<Arc<Mutex<MmioTransport<Blk>>>>,
 }
 
 impl std::fmt::Debug for Board {
@@ -139,13 +140,13 @@ impl Board {
         let clint = Arc::new(Mutex::new(Clint::new(clock.clone(), lines.clone())));
         let plic = Arc::new(Mutex::new(Plic::new(levels.clone(), lines.clone())));
         let rtc = Arc::new(Mutex::new(GoldfishRtc::new(levels.clone(), Irq::RTC)));
-        let mut blk = match drive {
-            Some(d) => Some(MmioTransport::new(
+        let blk = match drive {
+            Some(d) => Some(Arc::new(Mutex::new(MmioTransport::new(
                 Blk::open(d)?,
                 GuestMemory::new(PhysAddr(map::RAM), ram.clone()),
                 levels,
                 Irq::VIRTIO0 + map::VIRTIO_BLK_SLOT as u32,
-            )),
+            )))),
             None => None,
         };
         let test = Arc::new(Mutex::new(TestFinisher::new(power.clone())));
@@ -159,9 +160,9 @@ impl Board {
             .device("plic", PhysAddr(map::PLIC), plic::SIZE, shared(&plic))
             .device("uart0", PhysAddr(map::UART0), 0x100, shared(&uart));
         for n in 0..map::VIRTIO_SLOTS {
-            let slot: Arc<Mutex<dyn Device>> = match blk.take_if(|_| n == map::VIRTIO_BLK_SLOT) {
-                Some(dev) => Arc::new(Mutex::new(dev)),
-                None => Arc::new(Mutex::new(EmptySlot)),
+            let slot: Arc<Mutex<dyn Device>> = match &blk {
+                Some(dev) if n == map::VIRTIO_BLK_SLOT => shared(dev),
+                _ => Arc::new(Mutex::new(EmptySlot)),
             };
             b = b.device(
                 format!("virtio{n}"),
@@ -183,16 +184,32 @@ impl Board {
             clint,
             plic,
             rtc,
+            blk,
         })
     }
 
-    /// Brings every interrupt line up to date: the timer against `mtime`, the UART against
-    /// new input, the RTC's alarm, then the PLIC's outputs.
+    /// Brings every interrupt line up to date: one more piece of the disk's work if it has
+    /// some left, the timer against `mtime`, the UART against new input, the RTC's alarm, then
+    /// the PLIC's outputs.
     pub fn tick(&self) {
+        if let Some(blk) = &self.blk {
+            lock(blk).resume();
+        }
         lock(&self.clint).update();
         lock(&self.uart).update();
         lock(&self.rtc).update();
         lock(&self.plic).update();
+    }
+
+    /// Whether a device has work left from a guest's request, so that the hart must not sleep
+    /// ([`Board::tick`] goes on with it).
+    pub fn busy(&self) -> bool {
+        self.blk.as_ref().is_some_and(|b| lock(b).busy())
+    }
+
+    /// What the disk did so far (chains served, bytes moved), if there is one.
+    pub fn disk_work(&self) -> Option<Work> {
+        self.blk.as_ref().map(|b| lock(b).work())
     }
 
     /// When the next armed timer fires, in host time.

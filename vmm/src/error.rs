@@ -76,6 +76,9 @@ pub enum Error {
         /// What the host said.
         source: std::io::Error,
     },
+    /// The emulator panicked (a bug); the panic's message.
+    #[error("emulator bug (panic): {0}")]
+    Bug(String),
 }
 
 /// The VMM's result type.

@@ -44,4 +44,7 @@ pub use vm::{
     ExitReason, Vm, VmHandle, VmReport, VmStats, EXIT_BUDGET, EXIT_EMULATOR_BUG, EXIT_GUEST_FAULT,
     EXIT_TIME_LIMIT, SLICE, SLICE_TRANSLATED,
 };
-pub use vmm::{run_one, CaptureWriter, Console, PrefixedLines, Vmm, VmmRunning};
+pub use vmm::{
+    build_caught, catch_report, run_caught, run_one, CaptureWriter, Console, PrefixedLines, Vmm,
+    VmmRunning, MAX_LINE,
+};

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ospite_vmm::config::{
     parse_bios, parse_count, parse_drive, parse_duration, parse_memory, parse_vm_spec,
 };
-use ospite_vmm::{Console, ConsoleSpec, Vm, VmConfig, VmReport, Vmm};
+use ospite_vmm::{Console, ConsoleSpec, VmConfig, VmReport, Vmm};
 
 #[derive(Parser)]
 #[command(
@@ -161,8 +161,13 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let mut vm = match Vm::new(config, Box::new(std::io::stdout())) {
+    // A panic, here or while the VM runs, is an emulator bug: exit status 122, as with --vm.
+    let mut vm = match ospite_vmm::build_caught(config, Box::new(std::io::stdout())) {
         Ok(vm) => vm,
+        Err(e @ ospite_vmm::Error::Bug(_)) => {
+            eprintln!("ospite: {e}");
+            return ExitCode::from(ospite_vmm::EXIT_EMULATOR_BUG);
+        }
         Err(e) => return fail(&e),
     };
     let raw = RawMode::enter();
@@ -172,7 +177,7 @@ fn run(args: RunArgs) -> ExitCode {
         .name("console-input".into())
         .spawn(move || read_input(&handle, interactive))
         .ok();
-    let report = vm.run();
+    let report = ospite_vmm::run_caught(&mut vm);
     drop(raw);
     finish_single(&report, args.stats)
 }
@@ -312,7 +317,7 @@ fn read_input(handle: &ospite_vmm::VmHandle, interactive: bool) {
             Ok(n) => n,
         };
         if !interactive {
-            handle.send_input(&buf[..n]);
+            send_all(handle, &buf[..n]);
             continue;
         }
         let mut out = Vec::with_capacity(n);
@@ -333,6 +338,18 @@ fn read_input(handle: &ospite_vmm::VmHandle, interactive: bool) {
                 out.push(b);
             }
         }
-        handle.send_input(&out);
+        send_all(handle, &out);
+    }
+}
+
+/// Types all of `bytes` at the console, waiting while the guest's input queue is full (so
+/// that input the guest does not read stays in the pipe, not in memory).
+fn send_all(handle: &ospite_vmm::VmHandle, mut bytes: &[u8]) {
+    loop {
+        bytes = &bytes[handle.try_send_input(bytes)..];
+        if bytes.is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }

@@ -243,9 +243,17 @@ pub struct VmHandle {
 }
 
 impl VmHandle {
-    /// Types `bytes` at the VM's console.
+    /// Types `bytes` at the VM's console; past the input queue's capacity
+    /// ([`crate::devices::uart16550::INPUT_CAPACITY`] bytes the guest has not read) the rest
+    /// is dropped.
     pub fn send_input(&self, bytes: &[u8]) {
         self.input.push(bytes);
+    }
+
+    /// Types as many of `bytes` as the input queue takes; returns how many (offer the rest
+    /// again later, once the guest has read some).
+    pub fn try_send_input(&self, bytes: &[u8]) -> usize {
+        self.input.try_push(bytes)
     }
 
     /// Asks the VM to end with [`ExitReason::Quit`] (within one slice).
@@ -668,7 +676,7 @@ impl Vm {
     fn sleep(&mut self, limit: Option<Instant>) {
         self.board.tick();
         self.cpu.hart().poll_timer_now();
-        if self.cpu.hart().wakeup_pending() != 0 {
+        if self.cpu.hart().wakeup_pending() != 0 || self.board.busy() {
             return;
         }
         self.board.flush_console();

@@ -18,7 +18,8 @@ pub enum Console {
     Writer(ConsoleOutput),
     /// Complete lines on standard output, each prefixed with `[name] `.
     PrefixedStdout,
-    /// Into a shared buffer (for tests and embedders).
+    /// Into a shared buffer (for tests and embedders). It keeps everything the guest prints:
+    /// the embedder bounds it, by the VM's limits or by taking the bytes out.
     Capture(Arc<Mutex<Vec<u8>>>),
 }
 
@@ -32,11 +33,18 @@ impl std::fmt::Debug for Console {
     }
 }
 
+/// The longest partial line [`PrefixedLines`] holds: past it, the part goes out as a line of
+/// its own, so a guest that never ends its line costs no more memory than this.
+pub const MAX_LINE: usize = 4 << 10;
+
 /// A writer that emits whole lines to standard output with a prefix, so that the consoles of
-/// VMs running side by side do not interleave within a line.
+/// VMs running side by side do not interleave within a line. A line longer than [`MAX_LINE`]
+/// goes out in parts of that length.
 pub struct PrefixedLines {
     prefix: String,
     line: Vec<u8>,
+    /// Where lines go; `None` is standard output.
+    out: Option<Box<dyn Write + Send>>,
 }
 
 impl PrefixedLines {
@@ -45,14 +53,29 @@ impl PrefixedLines {
         PrefixedLines {
             prefix: format!("[{name}] "),
             line: Vec::new(),
+            out: None,
         }
+    }
+
+    /// Lines prefixed with `[name] ` to `out` instead of standard output.
+    pub fn to_writer(name: &str, out: Box<dyn Write + Send>) -> PrefixedLines {
+        let mut w = PrefixedLines::new(name);
+        w.out = Some(out);
+        w
+    }
+
+    /// The bytes of the line not yet written out (at most [`MAX_LINE`]).
+    pub fn pending(&self) -> usize {
+        self.line.len()
     }
 
     fn emit(&mut self) {
         let text = String::from_utf8_lossy(&self.line);
         let text = text.trim_end_matches(['\r', '\n']);
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}{}", self.prefix, text);
+        let _ = match &mut self.out {
+            Some(out) => writeln!(out, "{}{}", self.prefix, text),
+            None => writeln!(std::io::stdout().lock(), "{}{}", self.prefix, text),
+        };
         self.line.clear();
     }
 }
@@ -61,7 +84,7 @@ impl Write for PrefixedLines {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         for &b in buf {
             self.line.push(b);
-            if b == b'\n' {
+            if b == b'\n' || self.line.len() >= MAX_LINE {
                 self.emit();
             }
         }
@@ -259,12 +282,69 @@ fn not_run(name: String, exit: ExitReason) -> VmReport {
     }
 }
 
-/// Runs a built VM, turning a panic into a report.
-fn run_caught(vm: &mut Vm) -> VmReport {
+/// Runs a built VM, turning a panic into a report ([`ExitReason::EmulatorBug`], exit status
+/// 122): what `ospite run` does with one VM as with many.
+pub fn run_caught(vm: &mut Vm) -> VmReport {
     let name = vm.config().name.clone();
-    catch_unwind(AssertUnwindSafe(|| vm.run())).unwrap_or_else(|p| VmReport {
-        name,
-        exit: ExitReason::EmulatorBug(panic_message(&*p)),
-        stats: VmStats::default(),
-    })
+    catch_report(name, || vm.run())
+}
+
+/// Calls `run`, turning a panic into the report of VM `name` with
+/// [`ExitReason::EmulatorBug`].
+pub fn catch_report(name: String, run: impl FnOnce() -> VmReport) -> VmReport {
+    catch_unwind(AssertUnwindSafe(run))
+        .unwrap_or_else(|p| not_run(name, ExitReason::EmulatorBug(panic_message(&*p))))
+}
+
+/// Builds a VM whose console writes `output`: its error if the input is bad, or a report
+/// with [`ExitReason::EmulatorBug`] if building panicked.
+pub fn build_caught(
+    config: VmConfig,
+    output: ConsoleOutput,
+) -> std::result::Result<Vm, crate::Error> {
+    match catch_unwind(AssertUnwindSafe(move || Vm::new(config, output))) {
+        Ok(built) => built,
+        Err(p) => Err(crate::Error::Bug(panic_message(&*p))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer into a shared buffer, for looking at what [`PrefixedLines`] wrote.
+    fn prefixed() -> (PrefixedLines, Arc<Mutex<Vec<u8>>>) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let w = PrefixedLines::to_writer("vm", Box::new(CaptureWriter(buf.clone())));
+        (w, buf)
+    }
+
+    #[test]
+    fn prefixed_lines_flush_a_line_with_no_end_at_max_line() {
+        let (mut w, buf) = prefixed();
+        for _ in 0..10 * MAX_LINE {
+            w.write_all(b"x").unwrap();
+            assert!(w.pending() < MAX_LINE);
+        }
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 10);
+        assert!(text
+            .lines()
+            .all(|l| l.len() == 5 + MAX_LINE && l.starts_with("[vm] ")));
+    }
+
+    #[test]
+    fn prefixed_lines_keep_short_lines_whole() {
+        let (mut w, buf) = prefixed();
+        w.write_all(b"one\ntw").unwrap();
+        w.write_all(b"o\n").unwrap();
+        assert_eq!(buf.lock().unwrap().as_slice(), b"[vm] one\n[vm] two\n");
+    }
+
+    #[test]
+    fn a_panic_becomes_an_emulator_bug_with_status_122() {
+        let report = catch_report("vm".into(), || panic!("boom"));
+        assert_eq!(report.exit, ExitReason::EmulatorBug("boom".into()));
+        assert_eq!(report.exit.exit_status(), 122);
+    }
 }

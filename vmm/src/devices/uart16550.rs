@@ -1,6 +1,12 @@
 //! An NS16550A UART: the console. Transmission is immediate (the transmitter is always empty),
 //! reception reads from a shared input queue that the host side fills; receive-data and
 //! transmitter-empty interrupts go to the PLIC through [`IrqLevels`].
+//!
+//! Every buffer a guest can fill is bounded. In loopback mode (`MCR` bit 4) the receive FIFO
+//! holds [`FIFO_SIZE`] bytes, as a 16550's does: a byte written while it is full is lost and
+//! `LSR` reports an overrun (bit 1, cleared by reading `LSR`). Host input waits in a queue of
+//! at most [`INPUT_CAPACITY`] bytes; the host side holds back what does not fit
+//! ([`ConsoleInput::try_push`]) instead of losing it.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -10,7 +16,13 @@ use ospite_mmu::{AccessSize, Device, DeviceError};
 
 use super::{IrqLevels, Wakeup};
 
-/// Bytes typed at the console, waiting for the guest to read them.
+/// The receive FIFO's size, as a 16550's.
+pub const FIFO_SIZE: usize = 16;
+/// The most bytes of host input that wait for the guest.
+pub const INPUT_CAPACITY: usize = 64 << 10;
+
+/// Bytes typed at the console, waiting for the guest to read them (at most
+/// [`INPUT_CAPACITY`]).
 #[derive(Clone, Debug, Default)]
 pub struct ConsoleInput {
     queue: Arc<Mutex<VecDeque<u8>>>,
@@ -26,14 +38,36 @@ impl ConsoleInput {
         }
     }
 
-    /// Appends bytes for the guest and wakes the VM.
-    pub fn push(&self, bytes: &[u8]) {
-        self.lock().extend(bytes);
+    /// Appends as many of `bytes` as fit and wakes the VM; returns how many were taken (the
+    /// caller offers the rest again once the guest has read some).
+    pub fn try_push(&self, bytes: &[u8]) -> usize {
+        let taken = {
+            let mut q = self.lock();
+            let n = bytes.len().min(INPUT_CAPACITY - q.len());
+            q.extend(&bytes[..n]);
+            n
+        };
         self.wakeup.post();
+        taken
+    }
+
+    /// Appends bytes for the guest and wakes the VM; what does not fit is dropped.
+    pub fn push(&self, bytes: &[u8]) {
+        self.try_push(bytes);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<u8>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The bytes waiting for the guest (at most [`INPUT_CAPACITY`]).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no byte waits for the guest.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 
     fn pop(&self) -> Option<u8> {
@@ -52,6 +86,7 @@ const IER_RDI: u8 = 1;
 const IER_THRI: u8 = 2;
 const LCR_DLAB: u8 = 0x80;
 const LSR_DR: u8 = 0x01;
+const LSR_OE: u8 = 0x02;
 const LSR_THRE: u8 = 0x20;
 const LSR_TEMT: u8 = 0x40;
 const IIR_NONE: u8 = 0x01;
@@ -76,8 +111,10 @@ pub struct Uart16550 {
     /// A transmitter-empty interrupt is pending (set when THR empties or THRI is enabled,
     /// cleared by reading IIR while it is reported, or by writing THR).
     thri: bool,
-    /// A byte looped back in loopback mode.
+    /// The bytes looped back in loopback mode: the receive FIFO, at most [`FIFO_SIZE`].
     loopback: VecDeque<u8>,
+    /// A looped-back byte was lost to a full FIFO since `LSR` was last read.
+    overrun: bool,
 }
 
 impl std::fmt::Debug for Uart16550 {
@@ -105,7 +142,8 @@ impl Uart16550 {
             dll: 0x0c,
             dlm: 0,
             thri: false,
-            loopback: VecDeque::new(),
+            loopback: VecDeque::with_capacity(FIFO_SIZE),
+            overrun: false,
         }
     }
 
@@ -132,6 +170,11 @@ impl Uart16550 {
     pub fn update(&mut self) {
         let level = self.iir() & IIR_NONE == 0;
         self.irq.set(self.source, level);
+    }
+
+    /// The bytes in the loopback receive FIFO (at most [`FIFO_SIZE`]).
+    pub fn looped_back(&self) -> usize {
+        self.loopback.len()
     }
 
     /// Flushes the output.
@@ -164,7 +207,12 @@ impl Uart16550 {
             4 => self.mcr,
             5 => {
                 let dr = if self.data_ready() { LSR_DR } else { 0 };
-                dr | LSR_THRE | LSR_TEMT
+                let oe = if std::mem::take(&mut self.overrun) {
+                    LSR_OE
+                } else {
+                    0
+                };
+                dr | oe | LSR_THRE | LSR_TEMT
             }
             // MSR: CTS, DSR and DCD asserted, as a connected terminal shows them.
             6 => {
@@ -185,7 +233,11 @@ impl Uart16550 {
             0 if dlab => self.dll = value,
             0 => {
                 if self.mcr & MCR_LOOP != 0 {
-                    self.loopback.push_back(value);
+                    if self.loopback.len() < FIFO_SIZE {
+                        self.loopback.push_back(value);
+                    } else {
+                        self.overrun = true;
+                    }
                 } else {
                     // A console that cannot be written (a closed pipe) drops the byte: the
                     // guest's UART has no notion of a reader.
@@ -275,6 +327,38 @@ mod tests {
         assert_eq!(u.read(2, AccessSize::B1).unwrap() as u8 & 0x0f, IIR_RDI);
         assert_eq!(u.read(0, AccessSize::B1).unwrap(), u64::from(b'a'));
         assert_eq!(irq.get() & (1 << 10), 0);
+    }
+
+    #[test]
+    fn loopback_fifo_holds_sixteen_bytes_then_reports_overrun_once() {
+        let (mut u, _, out, _) = uart();
+        u.write(4, AccessSize::B1, u64::from(MCR_LOOP)).unwrap();
+        for b in 0..1000u32 {
+            u.write(0, AccessSize::B1, u64::from(b as u8)).unwrap();
+        }
+        let lsr = u.read(5, AccessSize::B1).unwrap() as u8;
+        let again = u.read(5, AccessSize::B1).unwrap() as u8;
+        let got: Vec<u8> = (0..17)
+            .map(|_| u.read(0, AccessSize::B1).unwrap() as u8)
+            .collect();
+        assert_eq!(lsr & (LSR_OE | LSR_DR), LSR_OE | LSR_DR);
+        assert_eq!(again & LSR_OE, 0, "reading LSR clears the overrun");
+        assert_eq!(&got[..16], &(0..16).collect::<Vec<u8>>()[..]);
+        assert_eq!(u.read(5, AccessSize::B1).unwrap() as u8 & LSR_DR, 0);
+        assert!(
+            out.lock().unwrap().is_empty(),
+            "looped bytes do not reach the console"
+        );
+    }
+
+    #[test]
+    fn host_input_is_held_back_past_its_capacity() {
+        let (_, input, _, _) = uart();
+        let big = vec![b'x'; INPUT_CAPACITY + 10];
+        assert_eq!(input.try_push(&big), INPUT_CAPACITY);
+        assert_eq!(input.try_push(b"y"), 0);
+        input.pop();
+        assert_eq!(input.try_push(b"yz"), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use super::{Chain, GuestMemory, Queue, QueueError, VirtioDevice};
+use super::{Budget, Chain, GuestMemory, Queue, QueueError, Served, VirtioDevice};
 use crate::config::DriveConfig;
 use crate::error::Error;
 
@@ -59,6 +59,10 @@ pub struct Blk {
     readonly: bool,
     capacity: u64,
     id: [u8; ID_LEN],
+    /// The request being served, when the last piece of work ended inside it.
+    current: Option<Request>,
+    /// One chunk of data on its way between the file and the guest.
+    buf: Vec<u8>,
 }
 
 impl Blk {
@@ -119,6 +123,8 @@ impl Blk {
             readonly,
             capacity,
             id,
+            current: None,
+            buf: vec![0; CHUNK],
         }
     }
 
@@ -127,40 +133,91 @@ impl Blk {
         self.capacity
     }
 
-    /// Serves one request; returns how many bytes it wrote into the chain's writable buffers
-    /// (the status byte included).
-    fn request(&mut self, chain: &Chain, mem: &GuestMemory) -> Result<u32, QueueError> {
+    /// Reads a chain's header: the request it makes, with the length of its data.
+    fn start(&self, chain: Chain, mem: &GuestMemory) -> Result<Request, QueueError> {
         let writable = chain.writable_len();
-        if writable == 0 {
-            // No room for a status byte: nothing can be reported.
-            return Ok(0);
-        }
-        let status_at = writable - 1;
         let mut header = [0u8; HEADER as usize];
-        let (kind, sector) = if chain.read(mem, 0, &mut header)? == header.len() {
+        let kind = if chain.read(mem, 0, &mut header)? == header.len() {
             let kind = u32::from_le_bytes(header[0..4].try_into().unwrap_or_default());
             let sector = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
-            (Some(kind), sector)
+            Some((kind, sector))
         } else {
-            (None, 0)
+            None
         };
-        let (status, data) = match kind {
-            Some(T_IN) => self.read_sectors(chain, mem, sector, status_at)?,
-            Some(T_OUT) => self.write_sectors(chain, mem, sector)?,
-            Some(T_FLUSH) => match self.file.sync_data() {
-                Ok(()) => (S_OK, 0),
-                Err(_) => (S_IOERR, 0),
-            },
-            Some(T_GET_ID) => {
-                let n = (ID_LEN as u64).min(status_at) as usize;
-                chain.write(mem, 0, &self.id[..n])?;
-                (S_OK, n as u64)
+        // The status byte is the last writable byte; a chain with none gets no answer.
+        let status_at = writable.checked_sub(1);
+        let (op, len) = match (kind, status_at) {
+            (_, None) => (Op::Silent, 0),
+            (Some((T_IN, sector)), Some(at)) => (Op::In { sector }, at),
+            (Some((T_OUT, sector)), Some(_)) => (
+                Op::Out { sector },
+                chain.readable_len().saturating_sub(HEADER),
+            ),
+            (Some((T_FLUSH, _)), Some(_)) => (Op::Flush, 0),
+            (Some((T_GET_ID, _)), Some(at)) => (Op::GetId, at.min(ID_LEN as u64)),
+            (Some(_), Some(_)) => (Op::Unsupported, 0),
+            (None, Some(_)) => (Op::Malformed, 0),
+        };
+        Ok(Request {
+            chain,
+            op,
+            len,
+            done: 0,
+        })
+    }
+
+    /// Serves one piece of `req` (at most [`CHUNK`] bytes of data); returns its status and
+    /// the data bytes it wrote into the chain once it is over.
+    fn step(
+        &mut self,
+        req: &mut Request,
+        mem: &GuestMemory,
+        budget: &mut Budget,
+    ) -> Result<Option<(u8, u64)>, QueueError> {
+        let (sector, inbound) = match req.op {
+            Op::Silent => return Ok(Some((S_OK, 0))),
+            Op::Flush => {
+                let status = if self.file.sync_data().is_ok() {
+                    S_OK
+                } else {
+                    S_IOERR
+                };
+                return Ok(Some((status, 0)));
             }
-            Some(_) => (S_UNSUPP, 0),
-            None => (S_IOERR, 0),
+            Op::GetId => {
+                let n = req.len as usize;
+                req.chain.write(mem, 0, &self.id[..n])?;
+                return Ok(Some((S_OK, req.len)));
+            }
+            Op::Unsupported => return Ok(Some((S_UNSUPP, 0))),
+            Op::Malformed => return Ok(Some((S_IOERR, 0))),
+            Op::In { sector } => (sector, true),
+            Op::Out { sector } => (sector, false),
         };
-        chain.write(mem, status_at, &[status])?;
-        Ok((data + 1) as u32)
+        if req.done == 0 && (!self.in_range(sector, req.len) || (!inbound && self.readonly)) {
+            return Ok(Some((S_IOERR, 0)));
+        }
+        if req.done == req.len {
+            return Ok(Some((S_OK, if inbound { req.len } else { 0 })));
+        }
+        let n = (req.len - req.done).min(CHUNK as u64) as usize;
+        let buf = &mut self.buf[..n];
+        // In range: sector * SECTOR + len was checked not to overflow.
+        let at = sector * SECTOR + req.done;
+        if inbound {
+            if self.file.read_exact_at(buf, at).is_err() {
+                return Ok(Some((S_IOERR, req.done)));
+            }
+            req.chain.write(mem, req.done, buf)?;
+        } else {
+            req.chain.read(mem, HEADER + req.done, buf)?;
+            if self.file.write_all_at(buf, at).is_err() {
+                return Ok(Some((S_IOERR, 0)));
+            }
+        }
+        req.done += n as u64;
+        budget.spend_bytes(n as u64);
+        Ok(None)
     }
 
     /// Whether `len` bytes from `sector` lie on the disk.
@@ -171,59 +228,73 @@ impl Blk {
             .is_some_and(|end| end <= self.capacity * SECTOR)
     }
 
-    fn read_sectors(
+    /// Serves chains until the queue has none left or `budget` is spent.
+    fn serve(
         &mut self,
-        chain: &Chain,
+        queue: &mut Queue,
         mem: &GuestMemory,
-        sector: u64,
-        len: u64,
-    ) -> Result<(u8, u64), QueueError> {
-        if !self.in_range(sector, len) {
-            return Ok((S_IOERR, 0));
-        }
-        let mut buf = vec![0u8; CHUNK.min(len as usize)];
-        let mut done = 0u64;
-        while done < len {
-            let n = (len - done).min(buf.len() as u64) as usize;
-            if self
-                .file
-                .read_exact_at(&mut buf[..n], sector * SECTOR + done)
-                .is_err()
-            {
-                return Ok((S_IOERR, done));
+        budget: &mut Budget,
+    ) -> Result<Served, QueueError> {
+        let mut used = false;
+        loop {
+            if budget.spent() {
+                let more = self.current.is_some() || queue.has_more();
+                return Ok(Served { used, more });
             }
-            chain.write(mem, done, &buf[..n])?;
-            done += n as u64;
+            let mut req = match self.current.take() {
+                Some(req) => req,
+                None => match queue.pop(mem)? {
+                    Some(chain) => self.start(chain, mem)?,
+                    None => return Ok(Served { used, more: false }),
+                },
+            };
+            match self.step(&mut req, mem, budget)? {
+                Some((status, data)) => {
+                    let written = if matches!(req.op, Op::Silent) {
+                        0
+                    } else {
+                        let status_at = req.chain.writable_len() - 1;
+                        req.chain.write(mem, status_at, &[status])?;
+                        u32::try_from(data + 1).unwrap_or(u32::MAX)
+                    };
+                    queue.push_used(mem, req.chain.head, written)?;
+                    budget.spend_chain();
+                    used = true;
+                }
+                None => self.current = Some(req),
+            }
         }
-        Ok((S_OK, len))
     }
+}
 
-    fn write_sectors(
-        &mut self,
-        chain: &Chain,
-        mem: &GuestMemory,
-        sector: u64,
-    ) -> Result<(u8, u64), QueueError> {
-        let len = chain.readable_len().saturating_sub(HEADER);
-        if self.readonly || !self.in_range(sector, len) {
-            return Ok((S_IOERR, 0));
-        }
-        let mut buf = vec![0u8; CHUNK.min(len as usize)];
-        let mut done = 0u64;
-        while done < len {
-            let n = (len - done).min(buf.len() as u64) as usize;
-            chain.read(mem, HEADER + done, &mut buf[..n])?;
-            if self
-                .file
-                .write_all_at(&buf[..n], sector * SECTOR + done)
-                .is_err()
-            {
-                return Ok((S_IOERR, 0));
-            }
-            done += n as u64;
-        }
-        Ok((S_OK, 0))
-    }
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    /// A read of sectors from `sector`.
+    In { sector: u64 },
+    /// A write of sectors from `sector`.
+    Out { sector: u64 },
+    /// A flush.
+    Flush,
+    /// The ID string.
+    GetId,
+    /// An unknown type.
+    Unsupported,
+    /// A header shorter than 16 bytes.
+    Malformed,
+    /// No writable byte for a status: the chain goes back unanswered.
+    Silent,
+}
+
+/// A request in flight, served a piece at a time.
+#[derive(Debug)]
+struct Request {
+    chain: Chain,
+    op: Op,
+    /// The data bytes to move (or the ID bytes to write).
+    len: u64,
+    /// The data bytes moved so far.
+    done: u64,
 }
 
 impl VirtioDevice for Blk {
@@ -262,14 +333,17 @@ impl VirtioDevice for Blk {
         _index: usize,
         queue: &mut Queue,
         mem: &GuestMemory,
-    ) -> Result<bool, QueueError> {
-        let mut used = false;
-        while let Some(chain) = queue.pop(mem)? {
-            let written = self.request(&chain, mem)?;
-            queue.push_used(mem, chain.head, written)?;
-            used = true;
+        budget: &mut Budget,
+    ) -> Result<Served, QueueError> {
+        let served = self.serve(queue, mem, budget);
+        if served.is_err() {
+            self.abandon();
         }
-        Ok(used)
+        served
+    }
+
+    fn abandon(&mut self) {
+        self.current = None;
     }
 }
 
@@ -282,6 +356,7 @@ mod tests {
     use crate::devices::IrqLevels;
     use ospite_mmu::{AccessSize, Device};
     use std::path::PathBuf;
+    use std::sync::Arc;
 
     const SOURCE: u32 = 8;
     const HDR: u64 = RAM + 0x4000;
@@ -316,7 +391,16 @@ mod tests {
 
         /// A driver's setup: reset, acknowledge, negotiate `features`, one queue of 8.
         fn new(path: &std::path::Path, readonly: bool, features: u64) -> Rig {
-            let mem = memory();
+            Rig::with_memory(path, readonly, features, memory())
+        }
+
+        /// [`Rig::new`] over `mem`.
+        fn with_memory(
+            path: &std::path::Path,
+            readonly: bool,
+            features: u64,
+            mem: GuestMemory,
+        ) -> Rig {
             let irq = IrqLevels::new();
             let blk = Blk::open(&DriveConfig {
                 path: path.to_owned(),
@@ -365,7 +449,13 @@ mod tests {
             put_desc(&self.mem, 2, STATUS, 1, 2, 0);
             make_available(&self.mem, self.requests, 0, 8);
             self.requests += 1;
+            self.slice();
             self.w(0x050, 0);
+        }
+
+        /// The run loop's turn between two slices: a fresh piece of work, if work is left.
+        fn slice(&mut self) -> bool {
+            self.dev.resume()
         }
 
         fn status_byte(&self) -> u8 {
@@ -492,6 +582,137 @@ mod tests {
         assert_ne!(rig.r(0x070) & status::DEVICE_NEEDS_RESET, 0);
         rig.w(0x070, 0);
         assert_eq!((rig.r(0x070), rig.irq.get()), (0, 0));
+    }
+
+    #[test]
+    fn available_index_far_ahead_asks_for_a_reset_without_serving() {
+        let path = image("ahead", 4);
+        let mut rig = Rig::new(&path, false, FEATURES);
+        rig.mem.write_u16(AVAIL + 2, 60_000).unwrap();
+        rig.w(0x050, 0);
+        assert_ne!(rig.r(0x070) & status::DEVICE_NEEDS_RESET, 0);
+        assert_eq!(rig.dev.work().chains, 0);
+    }
+
+    #[test]
+    fn long_read_is_served_in_pieces_that_keep_to_the_budget() {
+        let path = image("pieces", 2048);
+        let mut blk = Blk::open(&DriveConfig {
+            path: path.clone(),
+            readonly: false,
+        })
+        .unwrap();
+        let mem = memory();
+        let mut hdr = [0u8; 16];
+        hdr[8..16].copy_from_slice(&1u64.to_le_bytes());
+        mem.write(HDR, &hdr).unwrap();
+        mem.write(STATUS, &[0xff]).unwrap();
+        put_desc(&mem, 0, HDR, 16, 1, 1);
+        put_desc(&mem, 1, RAM + 0x1_0000, 512 << 10, 3, 2);
+        put_desc(&mem, 2, STATUS, 1, 2, 0);
+        make_available(&mem, 0, 0, 8);
+        let mut q = Queue::new(8);
+        (q.desc, q.driver, q.device, q.ready) = (DESC, AVAIL, USED, true);
+        q.begin(&mem).unwrap();
+
+        let mut piece = Budget::new(std::time::Duration::from_secs(60), 128 << 10);
+        let first = blk.process(0, &mut q, &mem, &mut piece).unwrap();
+        let status_then = rig_status(&mem);
+        let mut rest = Budget::new(std::time::Duration::from_secs(60), u64::MAX);
+        let second = blk.process(0, &mut q, &mem, &mut rest).unwrap();
+
+        assert_eq!(
+            first,
+            Served {
+                used: false,
+                more: true
+            }
+        );
+        assert_eq!(piece.done().bytes, 128 << 10);
+        assert_eq!(status_then, 0xff, "no status before the request is over");
+        assert_eq!(
+            second,
+            Served {
+                used: true,
+                more: false
+            }
+        );
+        assert_eq!(rest.done().bytes, 384 << 10);
+        let mut got = [0u8; 2];
+        mem.read(RAM + 0x1_0000 + (512 << 10) - 1, &mut got[..1])
+            .unwrap();
+        assert_eq!((got[0], rig_status(&mem)), (1024u16 as u8, S_OK));
+    }
+
+    fn rig_status(mem: &GuestMemory) -> u8 {
+        let mut b = [0u8];
+        mem.read(STATUS, &mut b).unwrap();
+        b[0]
+    }
+
+    #[test]
+    fn spent_budget_serves_nothing_and_keeps_the_chain_for_later() {
+        let path = image("spent", 4);
+        let rig = Rig::new(&path, false, FEATURES);
+        let mut blk = Blk::open(&DriveConfig {
+            path: path.clone(),
+            readonly: false,
+        })
+        .unwrap();
+        rig.mem.write(STATUS, &[0xff]).unwrap();
+        put_desc(&rig.mem, 0, HDR, 16, 1, 1);
+        put_desc(&rig.mem, 1, STATUS, 1, 2, 0);
+        make_available(&rig.mem, 0, 0, 8);
+        let mut q = Queue::new(8);
+        (q.desc, q.driver, q.device, q.ready) = (DESC, AVAIL, USED, true);
+        q.begin(&rig.mem).unwrap();
+        let mut spent = Budget::new(std::time::Duration::ZERO, 0);
+        let served = blk.process(0, &mut q, &rig.mem, &mut spent).unwrap();
+        assert_eq!(
+            served,
+            Served {
+                used: false,
+                more: true
+            }
+        );
+        assert_eq!(rig_status(&rig.mem), 0xff);
+        assert_eq!(rig.mem.read_u16(USED + 2), Ok(0));
+    }
+
+    #[test]
+    fn notification_while_work_is_left_is_served_after_it() {
+        // 48 MiB in one request: more than one piece's 16 MiB, whatever the host's speed.
+        let path = std::env::temp_dir().join(format!("ospite-blk-{}-left.img", std::process::id()));
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(64 << 20)
+            .unwrap();
+        let ram = Arc::new(ospite_mmu::GuestRam::new(16 << 20).unwrap());
+        let mem = GuestMemory::new(ospite_mmu::PhysAddr(RAM), ram);
+        let mut rig = Rig::with_memory(&path, false, FEATURES, mem);
+        rig.mem.write(HDR, &[0; 16]).unwrap();
+        put_desc(&rig.mem, 0, HDR, 16, 1, 1);
+        for i in 1..=6 {
+            put_desc(&rig.mem, i, RAM + (8 << 20), 8 << 20, 3, i + 1);
+        }
+        put_desc(&rig.mem, 7, STATUS, 1, 2, 0);
+        make_available(&rig.mem, 0, 0, 8);
+        rig.slice();
+        rig.w(0x050, 0);
+        let left_after_notify = rig.dev.busy();
+        let used_then = rig.mem.read_u16(USED + 2).unwrap();
+        make_available(&rig.mem, 1, 0, 8);
+        rig.w(0x050, 0);
+        let mut turns = 0;
+        while rig.slice() {
+            turns += 1;
+        }
+        assert!(left_after_notify);
+        assert_eq!(used_then, 0);
+        assert!(turns >= 4, "{turns} turns for 96 MiB in pieces of 16 MiB");
+        assert_eq!(rig.mem.read_u16(USED + 2), Ok(2), "both chains served");
+        assert_eq!(rig.dev.work().bytes, 96 << 20);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

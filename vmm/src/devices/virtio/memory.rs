@@ -19,15 +19,20 @@ impl GuestMemory {
         GuestMemory { base: base.0, ram }
     }
 
+    /// The offset of `addr` in RAM (an address below the region is no offset).
+    fn offset(&self, addr: u64) -> Result<u64, BusFault> {
+        addr.checked_sub(self.base).ok_or(BusFault::Unmapped)
+    }
+
     /// Copies guest memory at `addr` into `buf`; the whole range must be RAM.
     pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), BusFault> {
-        self.ram.read_bytes(addr.wrapping_sub(self.base), buf)
+        self.ram.read_bytes(self.offset(addr)?, buf)
     }
 
     /// Copies `buf` into guest memory at `addr` (marking the pages dirty); the whole range
     /// must be RAM.
     pub fn write(&self, addr: u64, buf: &[u8]) -> Result<(), BusFault> {
-        self.ram.write_bytes(addr.wrapping_sub(self.base), buf)
+        self.ram.write_bytes(self.offset(addr)?, buf)
     }
 
     /// A little-endian `u16` at `addr`.

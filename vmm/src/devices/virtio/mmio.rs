@@ -3,13 +3,16 @@
 //! its interrupts. Registers are 32 bits wide; configuration space, from 0x100, is read with
 //! the width of each field.
 //!
-//! Notifications are served synchronously, inside the guest's write to `QueueNotify`. The
+//! Notifications are served inside the guest's write to `QueueNotify`, within a [`Budget`]:
+//! a notification serves the chains made available up to the `avail->idx` it reads (at most
+//! one queue's worth; an index further ahead sets `DEVICE_NEEDS_RESET`), and what does not fit
+//! in one piece of work goes on between the VM's slices ([`MmioTransport::resume`]). The
 //! interrupt line is high while `InterruptStatus` is non-zero; the driver lowers it with
 //! `InterruptACK`.
 
 use ospite_mmu::{AccessSize, Device, DeviceError};
 
-use super::{status, GuestMemory, Queue, VirtioDevice, F_VERSION_1};
+use super::{status, Budget, GuestMemory, Queue, VirtioDevice, Work, F_VERSION_1};
 use crate::devices::IrqLevels;
 
 const MAGIC: u64 = 0x000;
@@ -69,6 +72,16 @@ pub struct MmioTransport<D: VirtioDevice> {
     driver_features: u64,
     status: u32,
     interrupt_status: u32,
+    /// The queue with work left from its last piece.
+    pending: Option<usize>,
+    /// Queues (one bit each, up to 64) notified while another had work pending.
+    renotified: u64,
+    /// All the work the device did.
+    work: Work,
+    /// What is left of this slice's piece of work: made at the first work after a
+    /// [`MmioTransport::resume`], shared by every notification until the next one, so that
+    /// a storm of notifications gets no more than one piece between two slices.
+    allowance: Option<Budget>,
 }
 
 impl<D: VirtioDevice> std::fmt::Debug for MmioTransport<D> {
@@ -101,7 +114,42 @@ impl<D: VirtioDevice> MmioTransport<D> {
             driver_features: 0,
             status: 0,
             interrupt_status: 0,
+            pending: None,
+            renotified: 0,
+            work: Work::default(),
+            allowance: None,
         }
+    }
+
+    /// All the work the device did so far (chains served, bytes moved).
+    pub fn work(&self) -> Work {
+        self.work
+    }
+
+    /// Whether a notification's work is left for [`MmioTransport::resume`].
+    pub fn busy(&self) -> bool {
+        self.pending.is_some() || self.renotified != 0
+    }
+
+    /// Goes on with the work a notification left (one more piece of it), and serves the
+    /// notifications that came meanwhile. The VM's run loop calls this between slices.
+    /// Returns whether work is still left.
+    pub fn resume(&mut self) -> bool {
+        self.allowance = None;
+        if let Some(index) = self.pending.take() {
+            if self.live() && self.queues.get(index).is_some_and(|q| q.ready) {
+                self.serve(index);
+            } else {
+                self.device.abandon();
+            }
+        }
+        if self.pending.is_none() && self.renotified != 0 {
+            let bits = std::mem::take(&mut self.renotified);
+            for index in (0..64).filter(|i| bits & 1 << i != 0) {
+                self.notify(index);
+            }
+        }
+        self.busy()
     }
 
     /// The device behind the transport.
@@ -137,7 +185,45 @@ impl<D: VirtioDevice> MmioTransport<D> {
         self.driver_features = 0;
         self.status = 0;
         self.interrupt_status = 0;
+        self.pending = None;
+        self.renotified = 0;
+        self.device.abandon();
         self.irq.set(self.source, false);
+    }
+
+    fn live(&self) -> bool {
+        self.status & status::DRIVER_OK != 0 && self.status & status::DEVICE_NEEDS_RESET == 0
+    }
+
+    /// The driver broke the protocol: the device needs a reset, and says so.
+    fn fail(&mut self) {
+        self.status |= status::DEVICE_NEEDS_RESET;
+        self.pending = None;
+        self.renotified = 0;
+        self.device.abandon();
+        self.set_interrupt(INT_CONFIG_CHANGE);
+    }
+
+    /// One piece of work on queue `index`.
+    fn serve(&mut self, index: usize) {
+        let Some(q) = self.queues.get_mut(index) else {
+            return;
+        };
+        let budget = self.allowance.get_or_insert_with(Budget::piece);
+        let before = budget.done();
+        let result = self.device.process(index, q, &self.mem, budget);
+        let done = budget.done();
+        self.work.chains += done.chains - before.chains;
+        self.work.bytes += done.bytes - before.bytes;
+        match result {
+            Ok(served) => {
+                if served.used && q.wants_interrupt(&self.mem) {
+                    self.set_interrupt(INT_USED_BUFFER);
+                }
+                self.pending = served.more.then_some(index);
+            }
+            Err(_) => self.fail(),
+        }
     }
 
     fn write_status(&mut self, value: u32) {
@@ -159,25 +245,23 @@ impl<D: VirtioDevice> MmioTransport<D> {
 
     fn notify(&mut self, index: u32) {
         let index = index as usize;
-        let live =
-            self.status & status::DRIVER_OK != 0 && self.status & status::DEVICE_NEEDS_RESET == 0;
+        let live = self.live();
         let Some(q) = self.queues.get_mut(index) else {
             return;
         };
         if !live || !q.ready {
             return;
         }
-        match self.device.process(index, q, &self.mem) {
-            Ok(true) => {
-                if q.wants_interrupt(&self.mem) {
-                    self.set_interrupt(INT_USED_BUFFER);
-                }
+        if self.pending.is_some() {
+            // One piece of work at a time; this notification is served when that one ends.
+            if index < 64 {
+                self.renotified |= 1 << index;
             }
-            Ok(false) => {}
-            Err(_) => {
-                self.status |= status::DEVICE_NEEDS_RESET;
-                self.set_interrupt(INT_CONFIG_CHANGE);
-            }
+            return;
+        }
+        match q.begin(&self.mem) {
+            Ok(_) => self.serve(index),
+            Err(_) => self.fail(),
         }
     }
 

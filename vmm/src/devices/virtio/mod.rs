@@ -7,10 +7,12 @@
 //! negotiation, the status handshake, queue setup, the interrupt status and its PLIC line.
 
 pub mod blk;
+pub mod budget;
 pub mod memory;
 pub mod mmio;
 pub mod queue;
 
+pub use budget::{Budget, Work};
 pub use memory::GuestMemory;
 pub use mmio::MmioTransport;
 pub use queue::{Chain, Queue, QueueError, Segment};
@@ -48,12 +50,27 @@ pub trait VirtioDevice: Send {
     /// Reads configuration space at `offset` into `data` (bytes past its end read as zero).
     fn read_config(&self, offset: u64, data: &mut [u8]);
 
-    /// The driver notified queue `index`: serve what it made available. Returns whether any
-    /// buffer went on the used ring.
+    /// Serves queue `index` up to what the driver had made available when it last notified
+    /// ([`Queue::begin`]), within `budget` (nothing at all when it is already spent): a
+    /// request that outlasts the budget stays in flight in the device, and the transport calls
+    /// again (between the VM's slices) to go on.
     fn process(
         &mut self,
         index: usize,
         queue: &mut Queue,
         mem: &GuestMemory,
-    ) -> Result<bool, QueueError>;
+        budget: &mut Budget,
+    ) -> Result<Served, QueueError>;
+
+    /// Drops any request in flight: the driver reset the device, or the device failed.
+    fn abandon(&mut self);
+}
+
+/// What one call of [`VirtioDevice::process`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Some buffer went on the used ring.
+    pub used: bool,
+    /// Work is left (a request in flight, or chains not yet taken) for the next call.
+    pub more: bool,
 }

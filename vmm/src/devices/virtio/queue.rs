@@ -32,12 +32,27 @@ pub enum QueueError {
     Indirect,
     /// The queue's size is zero, not a power of two or larger than the device allows.
     BadSize(u16),
+    /// An address plus a length passes 2^64 (a ring, or a descriptor's buffer).
+    Wrap,
+    /// The available ring's index is more than the queue's size ahead of the device (virtio
+    /// 1.2, 2.7.13.1: the driver may not make more buffers available than the queue holds).
+    TooFarAhead {
+        /// `avail->idx` as read.
+        avail: u16,
+        /// The device's next available index.
+        next: u16,
+    },
 }
 
 impl From<ospite_mmu::BusFault> for QueueError {
     fn from(_: ospite_mmu::BusFault) -> QueueError {
         QueueError::Memory
     }
+}
+
+/// `addr + len`, or [`QueueError::Wrap`] when the sum passes 2^64.
+fn add(addr: u64, len: u64) -> Result<u64, QueueError> {
+    addr.checked_add(len).ok_or(QueueError::Wrap)
 }
 
 /// One buffer of a chain.
@@ -78,7 +93,7 @@ where
             continue;
         }
         let n = ((seg_len - offset) as usize).min(len - done);
-        copy(s.addr + offset, done..done + n)?;
+        copy(add(s.addr, offset)?, done..done + n)?;
         done += n;
         offset = 0;
     }
@@ -134,6 +149,9 @@ pub struct Queue {
     pub device: u64,
     next_avail: u16,
     next_used: u16,
+    /// The available index a notification read: [`Queue::pop`] serves up to here and no
+    /// further, so that one notification serves at most one queue's worth of chains.
+    serve_until: u16,
 }
 
 impl Queue {
@@ -148,6 +166,7 @@ impl Queue {
             device: 0,
             next_avail: 0,
             next_used: 0,
+            serve_until: 0,
         }
     }
 
@@ -164,11 +183,45 @@ impl Queue {
         Ok(())
     }
 
-    /// Takes the next chain the driver made available, if any.
+    /// Checks that the rings lie in the address space (each one's whole length, for this
+    /// size, below 2^64).
+    fn check_rings(&self) -> Result<(), QueueError> {
+        let n = u64::from(self.size);
+        add(self.desc, 16 * n)?;
+        add(self.driver, 6 + 2 * n)?;
+        add(self.device, 6 + 8 * n)?;
+        Ok(())
+    }
+
+    /// A notification: reads the available index, up to which [`Queue::pop`] will serve, and
+    /// returns how many chains that makes. An index more than the queue's size ahead is
+    /// [`QueueError::TooFarAhead`].
+    pub fn begin(&mut self, mem: &GuestMemory) -> Result<u16, QueueError> {
+        self.check_size()?;
+        self.check_rings()?;
+        let avail = mem.read_u16(self.driver + 2)?;
+        let ahead = avail.wrapping_sub(self.next_avail);
+        if ahead > self.size {
+            return Err(QueueError::TooFarAhead {
+                avail,
+                next: self.next_avail,
+            });
+        }
+        self.serve_until = avail;
+        Ok(ahead)
+    }
+
+    /// Whether chains made available before the last [`Queue::begin`] are still to be taken.
+    pub fn has_more(&self) -> bool {
+        self.serve_until != self.next_avail
+    }
+
+    /// Takes the next chain the driver made available before the last [`Queue::begin`], if
+    /// any.
     pub fn pop(&mut self, mem: &GuestMemory) -> Result<Option<Chain>, QueueError> {
         self.check_size()?;
-        let avail_idx = mem.read_u16(self.driver + 2)?;
-        if avail_idx == self.next_avail {
+        self.check_rings()?;
+        if self.serve_until == self.next_avail {
             return Ok(None);
         }
         let slot = u64::from(self.next_avail % self.size);
@@ -190,6 +243,10 @@ impl Queue {
             let next = mem.read_u16(at + 14)?;
             if flags & DESC_F_INDIRECT != 0 {
                 return Err(QueueError::Indirect);
+            }
+            // The buffer's last byte must not lie past 2^64 (its end may be 2^64 itself).
+            if len > 0 {
+                add(addr, u64::from(len) - 1)?;
             }
             let seg = Segment { addr, len };
             if flags & DESC_F_WRITE != 0 {
@@ -213,6 +270,7 @@ impl Queue {
         written: u32,
     ) -> Result<(), QueueError> {
         self.check_size()?;
+        self.check_rings()?;
         let slot = u64::from(self.next_used % self.size);
         let elem = self.device + 4 + 8 * slot;
         mem.write_u32(elem, u32::from(head))?;
@@ -282,6 +340,7 @@ pub(crate) mod tests {
         put_desc(&mem, 1, RAM + 0x6000, 1, DESC_F_WRITE, 0);
         make_available(&mem, 0, 3, 8);
         let mut q = queue();
+        assert_eq!(q.begin(&mem), Ok(1));
         let chain = q.pop(&mem).unwrap().unwrap();
         assert_eq!(chain.head, 3);
         assert_eq!(
@@ -301,7 +360,9 @@ pub(crate) mod tests {
         put_desc(&mem, 0, RAM + 0x4000, 3, DESC_F_NEXT | DESC_F_WRITE, 1);
         put_desc(&mem, 1, RAM + 0x5000, 3, DESC_F_WRITE, 0);
         make_available(&mem, 0, 0, 8);
-        let chain = queue().pop(&mem).unwrap().unwrap();
+        let mut q = queue();
+        q.begin(&mem).unwrap();
+        let chain = q.pop(&mem).unwrap().unwrap();
         assert_eq!(chain.write(&mem, 1, b"abcdefgh").unwrap(), 5);
         let mut got = [0u8; 3];
         mem.read(RAM + 0x5000, &mut got).unwrap();
@@ -314,7 +375,9 @@ pub(crate) mod tests {
         put_desc(&mem, 0, RAM + 0x4000, 4, DESC_F_NEXT, 1);
         put_desc(&mem, 1, RAM + 0x4000, 4, DESC_F_NEXT, 0);
         make_available(&mem, 0, 0, 8);
-        assert_eq!(queue().pop(&mem), Err(QueueError::Loop));
+        let mut q = queue();
+        q.begin(&mem).unwrap();
+        assert_eq!(q.pop(&mem), Err(QueueError::Loop));
     }
 
     #[test]
@@ -331,6 +394,76 @@ pub(crate) mod tests {
     fn size_that_is_not_a_power_of_two_is_refused() {
         let mem = memory();
         let mut q = Queue { size: 6, ..queue() };
-        assert_eq!(q.pop(&mem), Err(QueueError::BadSize(6)));
+        assert_eq!(q.begin(&mem), Err(QueueError::BadSize(6)));
+    }
+
+    #[test]
+    fn pop_serves_only_up_to_the_index_read_at_begin() {
+        let mem = memory();
+        put_desc(&mem, 0, RAM + 0x4000, 4, 0, 0);
+        make_available(&mem, 0, 0, 8);
+        let mut q = queue();
+        assert_eq!(q.begin(&mem), Ok(1));
+        make_available(&mem, 1, 0, 8);
+        assert!(q.pop(&mem).unwrap().is_some());
+        assert_eq!(
+            q.pop(&mem),
+            Ok(None),
+            "the second chain waits for a notification"
+        );
+        assert_eq!(q.begin(&mem), Ok(1));
+        assert!(q.pop(&mem).unwrap().is_some());
+    }
+
+    #[test]
+    fn available_index_more_than_a_queue_ahead_is_refused() {
+        let mem = memory();
+        mem.write_u16(AVAIL + 2, 9).unwrap();
+        assert_eq!(
+            queue().begin(&mem),
+            Err(QueueError::TooFarAhead { avail: 9, next: 0 })
+        );
+        mem.write_u16(AVAIL + 2, 8).unwrap();
+        assert_eq!(queue().begin(&mem), Ok(8), "a full queue is allowed");
+    }
+
+    #[test]
+    fn buffer_that_wraps_past_2_pow_64_is_refused() {
+        let mem = memory();
+        put_desc(&mem, 0, 0xffff_ffff_9040_0000, 0xf000_0001, DESC_F_WRITE, 0);
+        make_available(&mem, 0, 0, 8);
+        let mut q = queue();
+        q.begin(&mem).unwrap();
+        assert_eq!(q.pop(&mem), Err(QueueError::Wrap));
+    }
+
+    #[test]
+    fn buffer_ending_exactly_at_2_pow_64_is_a_chain() {
+        let mem = memory();
+        put_desc(&mem, 0, 0xffff_ffff_ffff_fff0, 0x10, DESC_F_WRITE, 0);
+        make_available(&mem, 0, 0, 8);
+        let mut q = queue();
+        q.begin(&mem).unwrap();
+        assert_eq!(q.pop(&mem).unwrap().unwrap().writable_len(), 0x10);
+    }
+
+    #[test]
+    fn rings_near_2_pow_64_are_refused_without_overflow() {
+        let mem = memory();
+        let mut q = Queue {
+            driver: u64::MAX - 3,
+            ..queue()
+        };
+        assert_eq!(q.begin(&mem), Err(QueueError::Wrap));
+        let mut q = Queue {
+            device: u64::MAX - 8,
+            ..queue()
+        };
+        assert_eq!(q.push_used(&mem, 0, 0), Err(QueueError::Wrap));
+        let mut q = Queue {
+            desc: u64::MAX - 16,
+            ..queue()
+        };
+        assert_eq!(q.begin(&mem), Err(QueueError::Wrap));
     }
 }
