@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use ospite_vmm::{CaptureWriter, EngineKind, Vm, VmConfig, VmHandle, VmReport};
 
+pub mod debian;
 pub mod linux;
 
 /// Both engines: every guest test runs on each and must give the same output.
