@@ -65,9 +65,11 @@ apt_update() {
   touch "$stamp"
 }
 
-# The candidate version of package $1, or nothing.
-apt_version() {
-  tcache policy "$1" 2>/dev/null | awk '/Candidate:/ { if ($2 != "(none)") print $2 }'
+# `package version` for each package named, the candidate versions, in one apt-cache call
+# (a call per package made a warm build take seconds); a package with none gets `(none)`.
+apt_versions() {
+  tcache policy "$@" 2>/dev/null |
+    awk '/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1) } /Candidate:/ { print p, $2 }'
 }
 
 # The package that a virtual or meta package $1 depends on first whose name starts with $2

@@ -56,15 +56,12 @@ mkdir -p "$cache"
 key_of() {
   local scripts=$1
   shift
-  local p v
-  {
-    for p in "$@"; do
-      v=$(apt_version "$p")
-      [ -n "$v" ] || die "package $p is not in trixie/riscv64 at $MIRROR"
-      echo "$p $v"
-    done
-    (cd "$here" && cat $scripts)
-  } | sha256sum | cut -c1-16
+  local versions missing
+  versions=$(apt_versions "$@")
+  missing=$(echo "$versions" | awk '$2 == "(none)" { print $1 }')
+  [ -z "$missing" ] && [ "$(echo "$versions" | wc -l)" = $# ] ||
+    die "not in trixie/riscv64 at $MIRROR: ${missing:-some of $*}"
+  { echo "$versions"; (cd "$here" && cat $scripts); } | sha256sum | cut -c1-16
 }
 
 kpkg=$(apt_first_dep linux-image-riscv64 linux-image-)
