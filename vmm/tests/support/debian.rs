@@ -199,8 +199,9 @@ pub fn qemu_command(guest: Guest, disk: Option<&Path>) -> Command {
 }
 
 /// Logs in as root (no password) at the serial `login:` and leaves a plain shell whose
-/// prompt is `ospite# ` (the Linux guest's, so that [`Shell`] serves both): `dash` (no line editor to send escape sequences) with the kernel's
-/// console messages off, so that command output holds only what the commands print.
+/// prompt is `ospite# ` (the Linux guest's, so that [`Shell`] serves both): `dash`, which has
+/// no line editor to send escape sequences, with the kernel's console messages off, so that
+/// command output holds only what the commands print.
 pub fn log_in<'a>(output: &'a Mutex<Vec<u8>>, send: Sender<'a>, timeout: Duration) -> Shell<'a> {
     let at = super::wait_for_text(output, LOGIN, 0, timeout);
     send(b"root\n");
