@@ -40,6 +40,20 @@ pub fn build(cfg: &FdtConfig) -> Result<Vec<u8>> {
     write(cfg).map_err(fdt_err)
 }
 
+/// The length of `/chosen/rng-seed`, QEMU's.
+pub const RNG_SEED_LEN: usize = 32;
+
+/// Fresh bytes from the host's random source for `/chosen/rng-seed`, or none if it cannot be
+/// read (the guest then gathers its own entropy, only later).
+fn rng_seed() -> Option<[u8; RNG_SEED_LEN]> {
+    use std::io::Read;
+    let mut seed = [0u8; RNG_SEED_LEN];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .ok()?;
+    Some(seed)
+}
+
 fn reg(base: u64, size: u64) -> [u64; 2] {
     [base, size]
 }
@@ -57,6 +71,11 @@ fn write(cfg: &FdtConfig) -> std::result::Result<Vec<u8>, vm_fdt::Error> {
         f.property_string("bootargs", args)?;
     }
     f.property_string("stdout-path", "/soc/serial@10000000")?;
+    // As QEMU does: without a seed, Linux's random pool is ready only once the guest has
+    // gathered entropy itself (about 31 s into a Debian boot), and whatever waits for it waits.
+    if let Some(seed) = rng_seed() {
+        f.property("rng-seed", &seed)?;
+    }
     if let Some((start, end)) = cfg.initrd {
         f.property_u64("linux,initrd-start", start)?;
         f.property_u64("linux,initrd-end", end)?;
@@ -191,4 +210,51 @@ fn write(cfg: &FdtConfig) -> std::result::Result<Vec<u8>, vm_fdt::Error> {
     f.end_node(soc)?;
     f.end_node(root)?;
     f.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> FdtConfig {
+        FdtConfig {
+            ram_base: 0x8000_0000,
+            ram_size: 128 << 20,
+            harts: 1,
+            isa: "rv64imafdc".into(),
+            mmu_type: "riscv,sv39".into(),
+            bootargs: Some("console=ttyS0".into()),
+            initrd: None,
+        }
+    }
+
+    /// Two trees of one board differ only in their seeds: one run of at most
+    /// [`RNG_SEED_LEN`] bytes (equal bytes at its ends shorten it).
+    #[test]
+    fn each_tree_has_its_own_rng_seed_and_nothing_else_differs() {
+        let (a, b) = (build(&config()).unwrap(), build(&config()).unwrap());
+        assert_eq!(a.len(), b.len());
+        let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        let (first, last) = (differ[0], differ[differ.len() - 1]);
+        assert!(last - first < RNG_SEED_LEN, "{first}..={last}");
+    }
+
+    #[test]
+    fn chosen_has_a_rng_seed_of_eight_cells_as_qemu_gives() {
+        let blob = build(&config()).unwrap();
+        let mut dtc = std::process::Command::new("dtc")
+            .args(["-I", "dtb", "-O", "dts", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dtc (Debian's device-tree-compiler) is installed");
+        std::io::Write::write_all(&mut dtc.stdin.take().unwrap(), &blob).unwrap();
+        let out = dtc.wait_with_output().unwrap();
+        let dts = String::from_utf8_lossy(&out.stdout);
+        let line = dts
+            .lines()
+            .find(|l| l.trim_start().starts_with("rng-seed = <"))
+            .unwrap_or_else(|| panic!("no rng-seed in\n{dts}"));
+        assert_eq!(line.matches("0x").count(), RNG_SEED_LEN / 4, "{line}");
+    }
 }

@@ -155,6 +155,11 @@ impl Qemu {
                 .arg(format!("file={},format=raw,if=none,id=d0", disk.display()))
                 .args(["-device", "virtio-blk-device,drive=d0"]);
         }
+        Qemu::spawn(cmd)
+    }
+
+    /// Starts `cmd`, a `qemu-system-riscv64` command line, with its console captured.
+    pub fn spawn(mut cmd: Command) -> Qemu {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

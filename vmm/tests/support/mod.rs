@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use ospite_vmm::{CaptureWriter, EngineKind, Vm, VmConfig, VmHandle, VmReport};
 
 pub mod attack;
+pub mod debian;
 pub mod guest;
 pub mod linux;
 
