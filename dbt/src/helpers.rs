@@ -28,9 +28,17 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
     // SAFETY: as above: the runtime set these from a `&mut Hart`, a `&B` and a `&CodeMap`
     // that it does not use while translated code runs.
     let (hart, bus, code_map) = unsafe { (&mut *st.hart, &*(st.bus as *const B), &*st.code_map) };
-    // The flags translated FP code raised so far: `inst` may read them (and Rust code may
-    // raise others in MXCSR, which the reset below drops).
-    hart.accrue_fflags(crate::mxcsr::take_fflags());
+    // The flags translated FP code raised so far: an FP `inst` may read them (and its Rust code
+    // may raise others in MXCSR, which the reset below drops). Other instructions leave MXCSR
+    // alone, and its flags wait for the next FP helper or the end of the run (reading MXCSR
+    // cost 1% of a Debian system's boot, whose helpers are mostly atomics).
+    let fp = matches!(
+        inst.op.class(),
+        Class::Fp | Class::FpLoad(_) | Class::FpStore(_)
+    );
+    if fp {
+        hart.accrue_fflags(crate::mxcsr::take_fflags());
+    }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         hart.set_pc(pc);
         let noted = hart.mmu().code_writes().len();
@@ -62,7 +70,9 @@ pub(crate) extern "sysv64" fn exec<B: Bus>(
             }
         }
     }));
-    crate::mxcsr::reset();
+    if fp {
+        crate::mxcsr::reset();
+    }
     match outcome {
         Ok((status, exception)) => {
             st.exception = exception;
