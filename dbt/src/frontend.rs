@@ -51,7 +51,9 @@ pub(crate) fn discover<B: Bus + ?Sized>(
                 };
                 nodes.push(node(NodeKind::Const { rd, value }));
             }
-            Class::Load(..) | Class::Store(_) => nodes.push(node(NodeKind::Memory)),
+            Class::Load(..) | Class::Store(_) | Class::Amo(_) => {
+                nodes.push(node(NodeKind::Memory));
+            }
             Class::FpLoad(_) | Class::FpStore(_) | Class::Fp
                 if crate::emit::fp::is_native(&inst, features) =>
             {
@@ -61,8 +63,7 @@ pub(crate) fn discover<B: Bus + ?Sized>(
             | Class::FpStore(_)
             | Class::Fp
             | Class::LoadReserved(_)
-            | Class::StoreConditional(_)
-            | Class::Amo(_) => nodes.push(node(NodeKind::Helper)),
+            | Class::StoreConditional(_) => nodes.push(node(NodeKind::Helper)),
             Class::Fence => nodes.push(node(NodeKind::Nop)),
             Class::Branch => {
                 let taken = at.wrapping_add(inst.imm as i64 as u64);

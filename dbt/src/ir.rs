@@ -20,9 +20,10 @@ pub struct Node {
 pub enum NodeKind {
     /// Native x86 code for the instruction itself.
     Native,
-    /// A load or store with the TLB hit test inline; the interpreter's semantics on a miss.
+    /// A load, store or AMO with the TLB hit test inline; the interpreter's semantics on a
+    /// miss.
     Memory,
-    /// A call into the interpreter's semantics (floating point, atomics, rare integer ops).
+    /// A call into the interpreter's semantics (floating point, LR/SC, rare integer ops).
     Helper,
     /// Floating point in SSE2/FMA3 code, or an FP load or store with the TLB hit test inline;
     /// the interpreter's semantics whenever the host result might differ (see `emit::fp`).

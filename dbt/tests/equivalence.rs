@@ -95,6 +95,15 @@ enum Base {
     Abs(u64),
 }
 
+/// Where an [`Item::AmoAt`] goes.
+#[derive(Clone, Copy, Debug)]
+enum AmoPlace {
+    /// `li t3, addr`.
+    Abs(u64),
+    /// `la t3, slot; addi t3, t3, off` (in the data region when not beside the code).
+    CodeData(i32),
+}
+
 /// A jump over dead code.
 #[derive(Clone, Copy, Debug)]
 enum Skip {
@@ -162,6 +171,10 @@ enum Item {
     },
     /// `addi t3, s0, off; amo`.
     Amo(I, i32),
+    /// `amo` with `t3` elsewhere: at an address of [`Env::addresses`] (outside RAM, across
+    /// its ends, a device, or a page of a particular kind under Sv39), or at `off` into the
+    /// data beside the code (a page the translator must see written).
+    AmoAt(I, AmoPlace),
     /// `addi t3, s0, off; lr rd, (t3); mid; sc rd2, rs2, (t3)` (no `lr` when `lr` is false).
     LrSc {
         d: bool,
@@ -673,11 +686,18 @@ fn memory(env: Env) -> impl Strategy<Value = Item> {
     ]
 }
 
-fn atomic() -> impl Strategy<Value = Item> {
+fn atomic(env: Env) -> impl Strategy<Value = Item> {
     let amo_off = prop_oneof![4 => (-8i32..8).prop_map(|k| k * 8), 1 => (-16i32..16).prop_map(|k| k * 4), 1 => -9i32..9];
     let amos = ops(|c| matches!(c, Class::Amo(_)));
+    let place = prop_oneof![
+        select(env.addresses()).prop_map(AmoPlace::Abs),
+        (0i32..14).prop_map(|k| AmoPlace::CodeData(k * 4)),
+    ];
+    let amo_at = (select(amos.clone()), dst(), src(), place)
+        .prop_map(|(op, rd, rs2, place)| Item::AmoAt(I(inst(op, rd, T3, rs2, 0)), place));
     prop_oneof![
-        (
+        1 => amo_at,
+        4 => (
             select(amos),
             dst(),
             src(),
@@ -690,7 +710,7 @@ fn atomic() -> impl Strategy<Value = Item> {
                     (Reg::new(rd), Reg::new(T3), Reg::new(rs2), aq, rl);
                 Item::Amo(I(i), off)
             }),
-        (
+        4 => (
             any::<bool>(),
             prop::bool::weighted(0.85),
             dst(),
@@ -771,7 +791,7 @@ fn leaf(env: Env) -> impl Strategy<Value = Item> {
     let stores = ops(|c| matches!(c, Class::Store(_)));
     prop_oneof![
         30 => simple_leaf(env),
-        3 => atomic(),
+        3 => atomic(env),
         4 => csr(env),
         3 => trap(),
         2 => any::<bool>().prop_map(Item::Compress),
@@ -1016,6 +1036,20 @@ impl Gen {
             }
             Item::Amo(i, off) => {
                 self.a.addi(x(T3), x(S0), *off);
+                self.put(i.0);
+            }
+            Item::AmoAt(i, AmoPlace::Abs(addr)) => {
+                self.li(T3, *addr as i64);
+                self.put(i.0);
+            }
+            Item::AmoAt(i, AmoPlace::CodeData(off)) => {
+                if self.code_data {
+                    let slot = self.slot;
+                    self.a.la(x(T3), slot);
+                    self.a.addi(x(T3), x(T3), *off);
+                } else {
+                    self.a.addi(x(T3), x(S0), *off);
+                }
                 self.put(i.0);
             }
             Item::LrSc {
@@ -1771,6 +1805,35 @@ fn traps_in_translated_code_are_precise() {
                 Item::CsrRead(14, Csr::MINSTRET),
                 Item::Trap(Trap::Illegal32(0)),
             ],
+        }],
+        Env::Machine,
+    );
+}
+
+/// AMOs run inline in translated code on a TLB hit: every operation, word and double, its
+/// old value into a mapped register, an unmapped one or x0, its operand from either kind,
+/// with values negative in each half; in a loop, so that the later iterations hit.
+#[test]
+fn amos_in_a_translated_loop_match_the_interpreter() {
+    let amos = ops(|c| matches!(c, Class::Amo(_)));
+    let mut body = vec![
+        Item::Li(11, 0x8000_0001_8000_0001u64 as i64),
+        Item::Li(6, 5),
+    ];
+    // A register of its own for each old value (mapped or not), so that the state shows all.
+    let rds = [
+        10, 7, 0, 12, 13, 14, 15, 16, 0, 17, 19, 20, 0, 21, 22, 23, 24, 25,
+    ];
+    body.extend(amos.iter().enumerate().map(|(k, &op)| {
+        let rd = rds[k];
+        let rs2 = [11, 6][k % 2];
+        Item::Amo(I(inst(op, rd, T3, rs2, 0)), 8 * (k as i32 % 3) - 8)
+    }));
+    run_items(
+        vec![Item::Loop {
+            n: 3,
+            back: 0,
+            body,
         }],
         Env::Machine,
     );

@@ -163,7 +163,13 @@ fn cases() -> Vec<(String, Vec<Inst>)> {
         "fsub_d_fsd_canonical",
         vec![inst(Op::FsubD, 3, 1, 2, 0), inst(Op::Fsd, 0, A1, 3, 8)],
     );
+    // AMOs run inline on a store-table hit: one locked instruction, or a cmpxchg loop.
     add("amoadd_w", vec![inst(Op::AmoaddW, A0, A1, A2, 0)]);
+    add("amoor_d", vec![inst(Op::AmoorD, A0, A1, A2, 0)]);
+    add("amoswap_d", vec![inst(Op::AmoswapD, A0, A1, A2, 0)]);
+    add("amominu_w", vec![inst(Op::AmominuW, A0, A1, A2, 0)]);
+    // The old value unwanted: `lock or` without the loop.
+    add("amoor_w_x0", vec![inst(Op::AmoorW, 0, A1, A2, 0)]);
     add("lr_d", vec![inst(Op::LrD, A0, A1, 0, 0)]);
     add("sc_d", vec![inst(Op::ScD, A0, A1, A2, 0)]);
     let mut csrr = inst(Op::Csrrs, A0, 0, 0, 0);

@@ -1,8 +1,9 @@
-//! Loads and stores with the TLB hit test inline (see `ospite_mmu::tlb` for the layout): the
-//! fast table of the current regime is in the frame (`frame::LOAD_TABLE`/`STORE_TABLE`); a hit is
-//! a compare of the masked address with the entry's tag and an add of its host addend. A miss
-//! (or a flagged entry: device memory, a code page, a page not yet dirty, a misaligned access)
-//! calls the interpreter's semantics for the instruction out of line.
+//! Loads, stores and AMOs ([`super::amo`]) with the TLB hit test inline (see `ospite_mmu::tlb`
+//! for the layout): the fast table of the current regime is in the frame
+//! (`frame::LOAD_TABLE`/`STORE_TABLE`); a hit is a compare of the masked address with the
+//! entry's tag and an add of its host addend. A miss (or a flagged entry: device memory, a code
+//! page, a page not yet dirty, a misaligned access) calls the interpreter's semantics for the
+//! instruction out of line.
 //!
 //! Each access first tries a *page memo* in the frame: the tag and addend of the TLB entry an
 //! earlier access hit. The inline test compares the masked address with the memo's tag and the
@@ -132,15 +133,19 @@ fn test_stride(a: &mut Asm, s: u8, width: u8) -> Result<(), IcedError> {
     }
 }
 
-/// The access width of node `n`, a load or store.
+/// The access width of node `n`, a load, store or AMO.
 fn access_width(n: &Node) -> u64 {
     match n.inst.op.class() {
-        Class::Load(w, _) | Class::Store(w) | Class::FpLoad(w) | Class::FpStore(w) => u64::from(w),
-        other => unreachable!("not a load or store: {other:?}"),
+        Class::Load(w, _)
+        | Class::Store(w)
+        | Class::FpLoad(w)
+        | Class::FpStore(w)
+        | Class::Amo(w) => u64::from(w),
+        other => unreachable!("not a load, store or AMO: {other:?}"),
     }
 }
 
-/// Whether node `n` loads or stores, integer or FP.
+/// Whether node `n` loads or stores, integer or FP (an AMO does both).
 fn accesses_memory(n: &Node) -> bool {
     n.kind == NodeKind::Memory
         || (n.kind == NodeKind::Float
@@ -492,19 +497,23 @@ impl Emitter<'_> {
         a.jmp(refill.back)
     }
 
-    /// A load or store, node `k`.
+    /// A load, store or AMO, node `k`.
     pub(super) fn memory(&mut self, k: usize) -> Result<(), IcedError> {
         let inst = self.block.nodes[k].inst;
-        let (store, width, signed) = match inst.op.class() {
-            Class::Load(w, s) => (false, w, s),
-            Class::Store(w) => (true, w, false),
-            other => unreachable!("not a load or store: {other:?}"),
+        // An AMO writes, so it tests the store table (whose flags also catch misalignment).
+        let (store, width, signed, amo) = match inst.op.class() {
+            Class::Load(w, s) => (false, w, s, false),
+            Class::Store(w) => (true, w, false, false),
+            Class::Amo(w) => (true, w, false, true),
+            other => unreachable!("not a load, store or AMO: {other:?}"),
         };
         let slow = self.a.create_label();
         let mut resume = self.a.create_label();
         let at = self.hit_test(k, store, width, slow)?;
         let a = &mut self.a;
-        if store && inst.rs2.num() == 0 {
+        if amo {
+            super::amo::emit(a, &inst, width, at)?;
+        } else if store && inst.rs2.num() == 0 {
             // x0: an immediate zero, no register read.
             match width {
                 1 => a.mov(byte_ptr(at), 0)?,
@@ -557,7 +566,7 @@ impl Emitter<'_> {
         Ok(())
     }
 
-    /// The miss path of a load or store: the interpreter's semantics do the whole access.
+    /// The miss path of a load, store or AMO: the interpreter's semantics do the whole access.
     pub(super) fn slow_path(&mut self, slow: SlowPath) -> Result<(), IcedError> {
         self.here(slow.label)?;
         self.call_helper(slow.k)?;

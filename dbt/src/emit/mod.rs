@@ -58,6 +58,7 @@ macro_rules! op1_x {
 }
 
 pub(crate) mod alu;
+mod amo;
 pub(crate) mod fp;
 mod memory;
 pub(crate) mod regs;
